@@ -1,0 +1,15 @@
+from django.db import models
+
+
+class AgentStatus(models.TextChoices):
+    PENDING = "pending", "Registered, no check-in yet"
+    ONLINE = "online", "Online"
+    OFFLINE = "offline", "Offline (missed check-ins)"
+
+
+class PruneMode(models.TextChoices):
+    """Which workspace images an agent deletes on its own; other images on the host are never touched."""
+
+    OFF = "off", "Off"
+    NORMAL = "normal", "Normal: untagged (dangling) workspace images"
+    AGGRESSIVE = "aggressive", "Aggressive: also images no longer defined in the app"

@@ -1,0 +1,87 @@
+from django.db import models
+
+from apps.agents.choices import AgentStatus, PruneMode
+from apps.common.models import BaseModel
+
+
+class Zone(BaseModel):
+    """A group of agents (a site or region) that images can be restricted to."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agent(BaseModel):
+    """A Docker host that runs session containers, as last reported by its check-in."""
+
+    hostname = models.CharField(max_length=255, unique=True)
+    address = models.CharField(max_length=255, help_text="Address the manager reaches the agent's ports at.")
+    zone = models.ForeignKey(Zone, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents")
+    enabled = models.BooleanField(default=True, help_text="Disabled agents get no new sessions (drain).")
+    status = models.CharField(max_length=16, choices=AgentStatus.choices, default=AgentStatus.PENDING)
+    last_checkin_at = models.DateTimeField(null=True, blank=True)
+    cores = models.PositiveIntegerField(default=0, help_text="Reported CPU cores.")
+    memory = models.BigIntegerField(default=0, help_text="Reported memory, bytes.")
+    memory_used = models.BigIntegerField(default=0)
+    cpu_percent = models.FloatField(default=0)
+    disk_total = models.BigIntegerField(default=0, help_text="Docker data root size, bytes.")
+    disk_free = models.BigIntegerField(default=0)
+    gpus = models.PositiveIntegerField(default=0, help_text="Reported GPUs.")
+    docker_version = models.CharField(max_length=64, blank=True)
+    architecture = models.CharField(max_length=32, blank=True)
+    images_present = models.JSONField(default=list, blank=True)
+    cores_override = models.FloatField(default=0, help_text="0 = no override.")
+    memory_override = models.BigIntegerField(default=0, help_text="Bytes; 0 = no override.")
+    gpus_override = models.PositiveIntegerField(default=0, help_text="0 = no override.")
+    prune_mode = models.CharField(max_length=16, choices=PruneMode.choices, default=PruneMode.OFF)
+
+    class Meta:
+        ordering = ["hostname"]
+
+    def __str__(self) -> str:
+        return self.hostname
+
+
+class AgentStat(models.Model):
+    """One check-in's utilisation, kept for the history charts within the retention window."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="stats")
+    recorded_at = models.DateTimeField(db_index=True)
+    cpu_percent = models.FloatField()
+    memory_used = models.BigIntegerField()
+    memory_total = models.BigIntegerField()
+    disk_used = models.BigIntegerField()
+    disk_total = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["agent", "recorded_at"]
+        indexes = [models.Index(fields=["agent", "recorded_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.agent} at {self.recorded_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Gpu(BaseModel):
+    """A GPU of an agent, as reported through NVML at the last check-in."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="gpu_devices")
+    index = models.PositiveIntegerField()
+    uuid = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    memory_total = models.BigIntegerField(default=0)
+    memory_used = models.BigIntegerField(default=0)
+    temperature_c = models.IntegerField(null=True, blank=True)
+    utilization_percent = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["agent", "index"]
+        constraints = [models.UniqueConstraint(fields=["agent", "index"], name="gpu_unique_index_per_agent")]
+
+    def __str__(self) -> str:
+        return f"{self.agent} GPU {self.index}: {self.name}"

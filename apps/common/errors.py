@@ -1,0 +1,7 @@
+class ApplicationError(Exception):
+    """An error whose message is written for the user: what happened and what to do."""
+
+    def __init__(self, message: str, *, extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.extra = extra or {}

@@ -1,0 +1,39 @@
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from apps.common.models import BaseModel
+from apps.images.choices import CpuAllocationMethod, StreamProtocol
+
+GIB = 1024**3
+
+
+class Image(BaseModel):
+    """A workspace users can launch: a Docker image plus the resources and settings of its sessions."""
+
+    docker_image = models.CharField(max_length=255, help_text="Docker reference, e.g. kasm-local/desktop:latest.")
+    friendly_name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    icon = models.FileField(upload_to="image-icons/", blank=True)
+    icon_url = models.CharField(max_length=500, blank=True, help_text="Used when no icon file is uploaded.")
+    categories = models.JSONField(default=list, blank=True)
+    cores = models.FloatField(default=1, validators=[MinValueValidator(0.1)])
+    memory = models.BigIntegerField(default=GIB, validators=[MinValueValidator(64 * 1024**2)], help_text="Bytes.")
+    gpus = models.PositiveIntegerField(default=0)
+    cpu_allocation_method = models.CharField(
+        max_length=16, choices=CpuAllocationMethod.choices, default=CpuAllocationMethod.INHERIT
+    )
+    stream_protocol = models.CharField(max_length=16, choices=StreamProtocol.choices, default=StreamProtocol.NOVNC)
+    run_config = models.JSONField(default=dict, blank=True, help_text="Docker run options merged over defaults.")
+    exec_config = models.JSONField(default=dict, blank=True, help_text="Hooks: first_launch, go, assign.")
+    enabled = models.BooleanField(default=True)
+    # String references keep this app free of imports from the agents app above it.
+    restrict_to_zone = models.ForeignKey("agents.Zone", null=True, blank=True, on_delete=models.SET_NULL)
+    restrict_to_agent = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.SET_NULL)
+    source_registry_url = models.URLField(blank=True, help_text="Registry this image was installed from.")
+    source_sha = models.CharField(max_length=128, blank=True, help_text="Registry entry sha when installed.")
+
+    class Meta:
+        ordering = ["friendly_name"]
+
+    def __str__(self) -> str:
+        return self.friendly_name

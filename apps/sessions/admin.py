@@ -1,0 +1,11 @@
+from django.contrib import admin
+
+from apps.sessions.models import Session
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ["id", "owner", "image", "agent", "status", "created_at", "expires_at"]
+    list_filter = ["status", "agent", "image"]
+    search_fields = ["id", "owner__username", "container_id", "share_id"]
+    readonly_fields = ["vnc_password", "session_token_hash"]

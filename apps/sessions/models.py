@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.db import models
+
+from apps.agents.models import Agent
+from apps.common.models import BaseModel
+from apps.images.models import Image
+from apps.sessions.choices import SessionStatus
+
+
+class Session(BaseModel):
+    """A user's workspace container: where it runs, what it reserved there, and where it is in its life."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workspace_sessions")
+    image = models.ForeignKey(Image, on_delete=models.PROTECT, related_name="sessions")
+    agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions")
+    status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.REQUESTED)
+    status_message = models.TextField(blank=True, help_text="Why the session is in its state (errors included).")
+    container_id = models.CharField(max_length=80, blank=True)
+    host_port = models.PositiveIntegerField(null=True, blank=True, help_text="Published port of 6901 on the agent.")
+    reserved_cores = models.FloatField(default=0)
+    reserved_memory = models.BigIntegerField(default=0)
+    reserved_gpus = models.PositiveIntegerField(default=0)
+    # Server-side only: the proxy authenticates to the container with it; it never reaches a browser.
+    vnc_password = models.CharField(max_length=64, blank=True)
+    session_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    share_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    keepalive_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["agent", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.image} for {self.owner} ({self.status})"

@@ -1,0 +1,37 @@
+"""Celery application shared by the manager and every agent worker.
+
+Manager tasks go to the `manager` queue. Work for one agent goes to that agent's own queue
+(`agent_queue_name`), and work for every agent to the `agents.broadcast` fanout queue.
+"""
+
+import os
+
+from celery import Celery
+from kombu import Exchange, Queue
+from kombu.common import Broadcast
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kasm.settings")
+
+app = Celery("kasm")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+MANAGER_QUEUE = "manager"
+AGENTS_BROADCAST_QUEUE = "agents.broadcast"
+
+
+def agent_queue_name(agent_name: str) -> str:
+    """The queue that only the worker of agent `agent_name` consumes."""
+    return f"agent.{agent_name}"
+
+
+def agent_queues(agent_name: str) -> list[Queue]:
+    """Queues an agent worker consumes: its own, plus the broadcast to all agents."""
+    return [
+        Queue(agent_queue_name(agent_name), Exchange("agents", type="direct"), routing_key=agent_queue_name(agent_name)),
+        Broadcast(AGENTS_BROADCAST_QUEUE),
+    ]
+
+
+app.conf.task_queues = [Queue(MANAGER_QUEUE)]
+app.conf.task_default_queue = MANAGER_QUEUE

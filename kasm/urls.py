@@ -1,0 +1,15 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from apps.common import views as common_views
+
+urlpatterns = [
+    path("", include("apps.sessions.urls")),
+    path("health", common_views.health, name="health"),
+    path("accounts/", include("apps.accounts.urls")),
+    path("console/agents/", include("apps.agents.urls")),
+    path("django-admin/", admin.site.urls),
+    path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+]
