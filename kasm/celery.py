@@ -1,7 +1,8 @@
 """Celery application shared by the manager and every agent worker.
 
 Manager tasks go to the `manager` queue. Work for one agent goes to that agent's own queue
-(`agent_queue_name`), and work for every agent to the `agents.broadcast` fanout queue.
+(`agent_queue_name`), and work for every agent to the `agents.broadcast` fanout queue. An agent
+worker is a process with AGENT_NAME set (see `manage.py run_agent`).
 """
 
 import os
@@ -12,12 +13,9 @@ from kombu.common import Broadcast
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kasm.settings")
 
-app = Celery("kasm")
-app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
-
 MANAGER_QUEUE = "manager"
 AGENTS_BROADCAST_QUEUE = "agents.broadcast"
+AGENTS_EXCHANGE = Exchange("agents", type="direct")
 
 
 def agent_queue_name(agent_name: str) -> str:
@@ -27,11 +25,14 @@ def agent_queue_name(agent_name: str) -> str:
 
 def agent_queues(agent_name: str) -> list[Queue]:
     """Queues an agent worker consumes: its own, plus the broadcast to all agents."""
-    return [
-        Queue(agent_queue_name(agent_name), Exchange("agents", type="direct"), routing_key=agent_queue_name(agent_name)),
-        Broadcast(AGENTS_BROADCAST_QUEUE),
-    ]
+    own = agent_queue_name(agent_name)
+    return [Queue(own, AGENTS_EXCHANGE, routing_key=own), Broadcast(AGENTS_BROADCAST_QUEUE)]
 
 
-app.conf.task_queues = [Queue(MANAGER_QUEUE)]
+app = Celery("kasm")
+app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_default_queue = MANAGER_QUEUE
+app.conf.task_queues = [Queue(MANAGER_QUEUE)]
+if os.environ.get("AGENT_NAME"):
+    app.conf.task_queues += agent_queues(os.environ["AGENT_NAME"])
+app.autodiscover_tasks()

@@ -131,16 +131,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
-    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
 else:
     # Embedded single-process default: no Redis, so live pushes stay inside this one process.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = None
+# Results let a caller wait on an agent's answer (e.g. its engine version); state lives in the ORM.
+CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -185,3 +186,7 @@ LOGGING = {
 # Docker engine of the local agent, and the recipes of the images built on this machine.
 DOCKER_URL = os.environ.get("DOCKER_URL", "unix:///var/run/docker.sock")
 WORKSPACE_RECIPES_DIR = BASE_DIR / "workspaces"
+
+# Set on agent workers (`manage.py run_agent` sets them): which agent this process is.
+AGENT_NAME = os.environ.get("AGENT_NAME", "")
+AGENT_ADDRESS = os.environ.get("AGENT_ADDRESS", "127.0.0.1")

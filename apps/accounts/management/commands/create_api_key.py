@@ -28,4 +28,3 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps({"api_key": issued.api_key.key, "api_key_secret": issued.secret}))
         else:
             self.stdout.write(f"API key: {issued.api_key.key}\nSecret (shown once): {issued.secret}")
-

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Bring the platform up on this machine in the foreground: migrations, the first admin account,
+# the local workspace images, then daphne, a manager worker, this host's agent worker and beat.
+# Ctrl-C or SIGTERM stops everything this script started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
+export DJANGO_SETTINGS_MODULE=kasm.settings
+export PATH="$PWD/.venv/bin:$PATH"
+AGENT_NAME=${AGENT_NAME:-$(hostname -s)}
+
+python manage.py migrate --noinput
+python manage.py create_admin_account
+python manage.py build_workspace_images
+
+children=()
+stop_children() {
+    trap - EXIT INT TERM
+    (( ${#children[@]} )) && kill -TERM "${children[@]}" 2>/dev/null || true
+    wait || true
+}
+trap stop_children EXIT
+trap 'stop_children; exit 0' INT TERM
+
+daphne -b "$HOST" -p "$PORT" kasm.asgi:application & children+=($!)
+celery -A kasm worker -Q manager -n "manager@%h" --loglevel INFO & children+=($!)
+python manage.py run_agent --name "$AGENT_NAME" --address 127.0.0.1 & children+=($!)
+celery -A kasm beat --schedule "${KASM_DATA_DIR:-data}/celerybeat-schedule" --loglevel INFO & children+=($!)
+
+echo "Kasm Local is up: http://$HOST:$PORT/ (Ctrl-C stops it)"
+wait -n
+echo "A platform process exited; stopping the others." >&2
+exit 1
