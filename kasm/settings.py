@@ -171,6 +171,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # filled by `collectstatic` in production
 # WhiteNoise serves static files from daphne itself; finders make `collectstatic` optional.
 WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "media/"

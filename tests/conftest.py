@@ -1,0 +1,86 @@
+"""Fixtures shared by the whole suite.
+
+Tests that need Docker, Postgres or Redis fail with a clear message when the service is missing:
+a skipped test would pass CI without testing anything.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from apps.agents.runtime.docker import DockerError, engine_ping
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgres://kasm:kasm@127.0.0.1:5432/kasm")
+
+
+def require(service: str, check) -> None:
+    try:
+        check()
+    except Exception as error:
+        pytest.fail(f"{service} is required by this test and is not answering ({error}); run `make services`.")
+
+
+@pytest.fixture(scope="session")
+def docker_url() -> str:
+    def ping():
+        try:
+            engine_ping(settings.DOCKER_URL)
+        except DockerError as error:
+            raise RuntimeError(str(error)) from None
+
+    require("Docker", ping)
+    return settings.DOCKER_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    url = settings.REDIS_URL
+    if not url:
+        pytest.fail("REDIS_URL is not set; run the suite with `make test`, which points it at local Redis.")
+    require("Redis", lambda: redis.Redis.from_url(url).ping())
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    import psycopg
+
+    require("Postgres", lambda: psycopg.connect(POSTGRES_URL.replace("postgres://", "postgresql://")).close())
+    return POSTGRES_URL
+
+
+def run_manage(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Run `manage.py` in a fresh process, as an admin would, with `env` over the current environment."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user(username="alice", password="alice-password-1")
+
+
+@pytest.fixture
+def admin_user_with_console(django_user_model):
+    """bob: a console admin (through the Administrators group), not Django staff."""
+    from django.contrib.auth.models import Group
+
+    bob = django_user_model.objects.create_user(username="bob", password="bob-password-1")
+    bob.groups.add(Group.objects.get(name="Administrators"))
+    return bob
