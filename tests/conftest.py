@@ -79,8 +79,8 @@ def alice(django_user_model):
 @pytest.fixture
 def admin_user_with_console(django_user_model):
     """bob: a console admin (through the Administrators group), not Django staff."""
-    from django.contrib.auth.models import Group
+    from apps.accounts.services import user_make_console_admin
 
     bob = django_user_model.objects.create_user(username="bob", password="bob-password-1")
-    bob.groups.add(Group.objects.get(name="Administrators"))
+    user_make_console_admin(user=bob)
     return bob

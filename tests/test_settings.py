@@ -73,8 +73,6 @@ def test_behind_tls_proxy_makes_cookies_secure(tmp_path):
 
 @pytest.mark.parametrize("value", ["maybe", "2"])
 def test_unclear_boolean_is_a_clear_error(tmp_path, value):
-    result = run_manage(
-        "check", env={"KASM_DATA_DIR": str(tmp_path), "DATABASE_URL": "", "DEBUG": value}, check=False
-    )
+    result = run_manage("check", env={"KASM_DATA_DIR": str(tmp_path), "DATABASE_URL": "", "DEBUG": value}, check=False)
     assert result.returncode != 0
     assert f"DEBUG='{value}' is not a boolean; use true or false." in result.stderr

@@ -2,12 +2,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from apps.accounts.choices import ApiPermission
 from apps.accounts.models import ApiKey, Profile
 from apps.common.errors import ApplicationError
 from apps.common.hashing import generate_secret, hash_secret, secret_matches
+
+ADMINISTRATORS_GROUP = "Administrators"
 
 
 @dataclass(frozen=True)
@@ -65,3 +68,11 @@ def user_by_username(*, username: str):
     if user is None:
         raise ApplicationError(f"No user named '{username}'.")
     return user
+
+
+def user_make_console_admin(*, user) -> None:
+    """Add `user` to the Administrators group (created with its permission if it went missing)."""
+    permission = Permission.objects.get(codename="access_console", content_type__app_label="accounts")
+    group, _ = Group.objects.get_or_create(name=ADMINISTRATORS_GROUP)
+    group.permissions.add(permission)
+    user.groups.add(group)
