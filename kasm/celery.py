@@ -34,5 +34,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_default_queue = MANAGER_QUEUE
 app.conf.task_queues = [Queue(MANAGER_QUEUE)]
 if os.environ.get("AGENT_NAME"):
+    from apps.agents.worker import AgentCheckInStep
+
     app.conf.task_queues += agent_queues(os.environ["AGENT_NAME"])
+    app.steps["worker"].add(AgentCheckInStep)
 app.autodiscover_tasks()

@@ -126,6 +126,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a concurrent writer (web + workers share the file) rather than fail at once.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # A file, not memory, so that workers started by the tests share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -191,3 +193,15 @@ WORKSPACE_RECIPES_DIR = BASE_DIR / "workspaces"
 # Set on agent workers (`manage.py run_agent` sets them): which agent this process is.
 AGENT_NAME = os.environ.get("AGENT_NAME", "")
 AGENT_ADDRESS = os.environ.get("AGENT_ADDRESS", "127.0.0.1")
+MANAGER_TOKEN = os.environ.get("MANAGER_TOKEN", "")  # what an agent worker presents to the manager
+AGENT_CHECKIN_INTERVAL = env_int("AGENT_CHECKIN_INTERVAL", 30)  # seconds
+AGENT_OFFLINE_AFTER_MISSED_CHECKINS = env_int("AGENT_OFFLINE_AFTER_MISSED_CHECKINS", 3)
+AGENT_STATS_RETENTION_DAYS = env_int("AGENT_STATS_RETENTION_DAYS", 14)
+AGENT_IMAGE_SYNC_INTERVAL = env_int("AGENT_IMAGE_SYNC_INTERVAL", 300)  # seconds
+AGENT_IMAGE_PULL_ATTEMPTS = env_int("AGENT_IMAGE_PULL_ATTEMPTS", 3)
+MANAGER_TOKEN_GRACE_MINUTES = env_int("MANAGER_TOKEN_GRACE_MINUTES", 60)
+
+CELERY_BEAT_SCHEDULE = {
+    "agents-monitor": {"task": "agents.monitor", "schedule": AGENT_CHECKIN_INTERVAL},
+    "agents-image-sync": {"task": "agents.dispatch_image_sync", "schedule": AGENT_IMAGE_SYNC_INTERVAL},
+}

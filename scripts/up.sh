@@ -11,10 +11,12 @@ export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 export DJANGO_SETTINGS_MODULE=kasm.settings
 export PATH="$PWD/.venv/bin:$PATH"
 AGENT_NAME=${AGENT_NAME:-$(hostname -s)}
+DATA_DIR=${KASM_DATA_DIR:-data}
 
 python manage.py migrate --noinput
 python manage.py create_admin_account
 python manage.py build_workspace_images
+python manage.py manager_token --ensure-file "$DATA_DIR/manager_token"
 
 children=()
 stop_children() {
@@ -27,8 +29,9 @@ trap 'stop_children; exit 0' INT TERM
 
 daphne -b "$HOST" -p "$PORT" kasm.asgi:application & children+=($!)
 celery -A kasm worker -Q manager -n "manager@%h" --loglevel INFO & children+=($!)
-python manage.py run_agent --name "$AGENT_NAME" --address 127.0.0.1 & children+=($!)
-celery -A kasm beat --schedule "${KASM_DATA_DIR:-data}/celerybeat-schedule" --loglevel INFO & children+=($!)
+python manage.py run_agent --name "$AGENT_NAME" --address 127.0.0.1 --token-file "$DATA_DIR/manager_token" &
+children+=($!)
+celery -A kasm beat --schedule "$DATA_DIR/celerybeat-schedule" --loglevel INFO & children+=($!)
 
 echo "Kasm Local is up: http://$HOST:$PORT/ (Ctrl-C stops it)"
 wait -n

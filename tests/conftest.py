@@ -84,3 +84,14 @@ def admin_user_with_console(django_user_model):
     bob = django_user_model.objects.create_user(username="bob", password="bob-password-1")
     user_make_console_admin(user=bob)
     return bob
+
+
+@pytest.fixture
+def live_database_url(transactional_db) -> str:
+    """DATABASE_URL of the test database, for worker processes the test starts (data is committed)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"

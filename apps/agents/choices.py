@@ -13,3 +13,9 @@ class PruneMode(models.TextChoices):
     OFF = "off", "Off"
     NORMAL = "normal", "Normal: untagged (dangling) workspace images"
     AGGRESSIVE = "aggressive", "Aggressive: also images no longer defined in the app"
+
+
+class AgentImageStatus(models.TextChoices):
+    MISSING = "missing", "Missing"
+    PRESENT = "present", "Present"
+    FAILED = "failed", "Pull failed"

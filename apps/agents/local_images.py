@@ -16,7 +16,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from apps.agents.runtime.docker import MANAGED_LABEL, DockerError, image_build, image_inspect
+from apps.agents.labels import MANAGED_LABEL
+from apps.agents.runtime.docker import DockerError, image_build, image_inspect
 from apps.images.models import GIB
 from apps.images.services import image_ensure_registered
 

@@ -1,6 +1,6 @@
 from django.db import models
 
-from apps.agents.choices import AgentStatus, PruneMode
+from apps.agents.choices import AgentImageStatus, AgentStatus, PruneMode
 from apps.common.models import BaseModel
 
 
@@ -40,6 +40,11 @@ class Agent(BaseModel):
     memory_override = models.BigIntegerField(default=0, help_text="Bytes; 0 = no override.")
     gpus_override = models.PositiveIntegerField(default=0, help_text="0 = no override.")
     prune_mode = models.CharField(max_length=16, choices=PruneMode.choices, default=PruneMode.OFF)
+    # What sessions on this agent hold: claimed and released only through services.agent_*_capacity.
+    reserved_cores = models.FloatField(default=0)
+    reserved_memory = models.BigIntegerField(default=0)
+    reserved_gpus = models.PositiveIntegerField(default=0)
+    reserved_sessions = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["hostname"]
@@ -85,3 +90,38 @@ class Gpu(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.agent} GPU {self.index}: {self.name}"
+
+
+class ManagerToken(BaseModel):
+    """A token agents present to the manager. Only its hash is kept.
+
+    The current token has no `expires_at`; rotating gives the previous one an expiry (the grace
+    window) so agents keep working while they are re-configured.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"manager token of {self.created_at:%Y-%m-%d %H:%M}" + (" (retiring)" if self.expires_at else "")
+
+
+class AgentImage(BaseModel):
+    """Whether an agent has a workspace image, and why not when a pull failed."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="image_states")
+    reference = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=AgentImageStatus.choices, default=AgentImageStatus.MISSING)
+    error = models.TextField(blank=True)
+    failed_attempts = models.PositiveIntegerField(default=0)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["agent", "reference"]
+        constraints = [models.UniqueConstraint(fields=["agent", "reference"], name="agent_image_unique_reference")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} on {self.agent}: {self.status}"

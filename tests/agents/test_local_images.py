@@ -11,8 +11,9 @@ import pytest
 from django.core.management import call_command
 from websockets.sync.client import connect
 
+from apps.agents.labels import MANAGED_LABEL
 from apps.agents.local_images import RECIPE_DIGEST_LABEL, RECIPES, local_image_build, recipe_digest
-from apps.agents.runtime.docker import MANAGED_LABEL, image_inspect
+from apps.agents.runtime.docker import image_inspect
 from apps.images.models import Image
 from tests.workspaces import running_container, wait_for_http
 

@@ -10,8 +10,6 @@ import docker
 import docker.errors
 import requests.exceptions
 
-MANAGED_LABEL = "org.kasm-local.managed"
-
 
 class DockerError(Exception):
     """A Docker call failed. `retryable` says whether trying again later can help."""
@@ -27,6 +25,8 @@ class ImageInfo:
     id: str
     labels: dict[str, str]
     size: int
+    tags: tuple[str, ...] = ()
+    repositories: tuple[str, ...] = ()  # from tags and digests, so untagged images keep their origin
 
 
 @functools.cache
@@ -65,7 +65,7 @@ def image_inspect(docker_url: str, reference: str) -> ImageInfo | None:
         return None
     except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
         raise _translate(error, f"inspect image {reference}") from error
-    return ImageInfo(reference=reference, id=image.id, labels=image.labels or {}, size=image.attrs.get("Size", 0))
+    return _image_info(image, reference=reference)
 
 
 def image_build(docker_url: str, *, context_dir: Path, tag: str, labels: dict[str, str]) -> ImageInfo:
@@ -82,5 +82,66 @@ def image_build(docker_url: str, *, context_dir: Path, tag: str, labels: dict[st
     return image_inspect(docker_url, tag)
 
 
-def engine_version(docker_url: str) -> str:
-    return _call(f"ask Docker at {docker_url} its version", lambda: _client(docker_url).version()["Version"])
+@dataclass(frozen=True)
+class EngineInfo:
+    version: str
+    data_root: str
+    architecture: str
+    cores: int
+    memory: int
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    id: str
+    name: str
+    status: str
+    labels: dict[str, str]
+
+
+def engine_info(docker_url: str) -> EngineInfo:
+    info = _call(f"ask Docker at {docker_url} for its info", lambda: _client(docker_url).info())
+    return EngineInfo(
+        version=info.get("ServerVersion", ""),
+        data_root=info.get("DockerRootDir", ""),
+        architecture=info.get("Architecture", ""),
+        cores=int(info.get("NCPU", 0)),
+        memory=int(info.get("MemTotal", 0)),
+    )
+
+
+def containers_with_label(docker_url: str, label: str) -> list[ContainerInfo]:
+    """Every container (running or not) that carries `label`."""
+    containers = _call(
+        "list containers", _client(docker_url).containers.list, all=True, filters={"label": label}, ignore_removed=True
+    )
+    return [ContainerInfo(id=c.id, name=c.name, status=c.status, labels=c.labels or {}) for c in containers]
+
+
+def image_pull(docker_url: str, reference: str) -> None:
+    repository, _, tag = reference.rpartition(":") if ":" in reference.split("/")[-1] else (reference, "", "latest")
+    _call(f"pull {reference}", _client(docker_url).images.pull, repository, tag=tag)
+
+
+def image_remove(docker_url: str, image_id: str) -> None:
+    """Remove an image unless a container uses it (never forced)."""
+    _call(f"remove image {image_id}", _client(docker_url).images.remove, image_id, noprune=False)
+
+
+def images_list(docker_url: str) -> list[ImageInfo]:
+    """Every image of the engine, tagged or dangling."""
+    images = _call("list images", _client(docker_url).images.list, all=False)
+    return [_image_info(image, reference=image.tags[0] if image.tags else "") for image in images]
+
+
+def _image_info(image, *, reference: str) -> ImageInfo:
+    names = [*image.tags, *image.attrs.get("RepoDigests", [])]
+    repositories = {name.split("@")[0] if "@" in name else name.rpartition(":")[0] for name in names}
+    return ImageInfo(
+        reference=reference,
+        id=image.id,
+        labels=image.labels or {},
+        size=image.attrs.get("Size", 0),
+        tags=tuple(image.tags),
+        repositories=tuple(sorted(repositories)),
+    )

@@ -2,6 +2,7 @@ import os
 import re
 import shutil
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -18,15 +19,20 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="Agent name, unique among agents (e.g. the hostname).")
         parser.add_argument("--docker-url", default=settings.DOCKER_URL)
         parser.add_argument("--address", default="127.0.0.1", help="Address the manager reaches this host at.")
+        parser.add_argument("--token-file", type=Path, help="File holding the manager token (or set MANAGER_TOKEN).")
         parser.add_argument("--concurrency", type=int, default=2)
 
-    def handle(self, *args, name, docker_url, address, concurrency, **options):
+    def handle(self, *args, name, docker_url, address, token_file, concurrency, **options):
         if not AGENT_NAME_PATTERN.match(name):
             raise CommandError(f"Agent name {name!r} is invalid; use letters, digits, '.', '_' or '-'.")
+        token = token_file.read_text().strip() if token_file else settings.MANAGER_TOKEN
+        if not token:
+            raise CommandError("No manager token: pass --token-file or set MANAGER_TOKEN (manage.py manager_token).")
         celery = shutil.which("celery", path=os.path.dirname(sys.executable)) or shutil.which("celery")
         if celery is None:
             raise CommandError("The celery command is missing; install requirements.txt in this environment.")
         env = {**os.environ, "AGENT_NAME": name, "AGENT_ADDRESS": address, "DOCKER_URL": docker_url}
+        env["MANAGER_TOKEN"] = token
         queues = f"{agent_queue_name(name)},{AGENTS_BROADCAST_QUEUE}"
         argv = [celery, "-A", "kasm", "worker", "-Q", queues, "-n", f"agent-{name}@%h", "-c", str(concurrency)]
         os.execvpe(celery, [*argv, "--loglevel", "INFO"], env)  # noqa: S606  (becomes the worker)

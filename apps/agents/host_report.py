@@ -1,0 +1,109 @@
+"""What an agent tells the manager at each check-in, gathered from psutil, Docker and NVML."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+
+import psutil
+
+from apps.agents.gpus import GpuReport, gpu_inventory
+from apps.agents.labels import SESSION_LABEL
+from apps.agents.runtime.docker import containers_with_label, engine_info, images_list
+
+
+@dataclass(frozen=True)
+class SessionContainer:
+    container_id: str
+    session_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class HostReport:
+    hostname: str
+    address: str
+    docker_version: str
+    architecture: str
+    cores: int
+    memory_total: int
+    memory_used: int
+    cpu_percent: float
+    disk_total: int
+    disk_free: int
+    gpus: list[GpuReport] = field(default_factory=list)
+    containers: list[SessionContainer] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+
+    def as_message(self) -> dict:
+        """Plain JSON for the check-in task."""
+        return asdict(self)
+
+
+def host_report_collect(*, hostname: str, address: str, docker_url: str) -> HostReport:
+    engine = engine_info(docker_url)
+    disk = psutil.disk_usage(engine.data_root if os.path.isdir(engine.data_root) else "/")
+    containers = containers_with_label(docker_url, SESSION_LABEL)
+    return HostReport(
+        hostname=hostname,
+        address=address,
+        docker_version=engine.version,
+        architecture=engine.architecture,
+        cores=engine.cores,
+        memory_total=engine.memory,
+        memory_used=psutil.virtual_memory().used,
+        cpu_percent=psutil.cpu_percent(interval=None),
+        disk_total=disk.total,
+        disk_free=disk.free,
+        gpus=gpu_inventory(),
+        containers=[
+            SessionContainer(container_id=c.id, session_id=c.labels[SESSION_LABEL], status=c.status) for c in containers
+        ],
+        images=sorted(tag for image in images_list(docker_url) for tag in image.tags),
+    )
+
+
+def host_report_from_message(message: object) -> HostReport:
+    """Parse a check-in message strictly; a malformed one raises ValueError saying what is wrong."""
+    if not isinstance(message, dict):
+        raise ValueError("a check-in must be a JSON object")
+    fields = {name: _typed(message, name, kind) for name, kind in _SCALAR_FIELDS.items()}
+    gpus = [GpuReport(**_record(item, GpuReport)) for item in _list(message, "gpus")]
+    containers = [SessionContainer(**_record(item, SessionContainer)) for item in _list(message, "containers")]
+    images = [image for image in _list(message, "images") if isinstance(image, str)]
+    return HostReport(**fields, gpus=gpus, containers=containers, images=images)
+
+
+_SCALAR_FIELDS = {
+    "hostname": str,
+    "address": str,
+    "docker_version": str,
+    "architecture": str,
+    "cores": int,
+    "memory_total": int,
+    "memory_used": int,
+    "cpu_percent": (int, float),
+    "disk_total": int,
+    "disk_free": int,
+}
+
+
+def _typed(message: dict, name: str, kind):
+    value = message.get(name)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValueError(f"check-in field {name!r} is missing or not a {getattr(kind, '__name__', 'number')}")
+    return value
+
+
+def _list(message: dict, name: str) -> list:
+    value = message.get(name, [])
+    if not isinstance(value, list):
+        raise ValueError(f"check-in field {name!r} must be a list")
+    return value
+
+
+def _record(item: object, record_type) -> dict:
+    names = record_type.__dataclass_fields__.keys()
+    if not isinstance(item, dict) or set(item) != set(names):
+        raise ValueError(f"a {record_type.__name__} needs exactly the fields {', '.join(names)}")
+    return item

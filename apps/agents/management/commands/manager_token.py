@@ -1,0 +1,48 @@
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.agents.models import ManagerToken
+from apps.agents.services import manager_token_is_valid, manager_token_rotate
+
+
+class Command(BaseCommand):
+    help = (
+        "Manage the token agents present to the manager. --rotate prints a new token; the previous one "
+        "keeps working for the grace window so agents can be re-configured."
+    )
+
+    def add_arguments(self, parser):
+        action = parser.add_mutually_exclusive_group(required=True)
+        action.add_argument("--rotate", action="store_true", help="Issue a new token and print it (once).")
+        action.add_argument("--ensure-file", type=Path, help="Write a valid token to this file unless it has one.")
+        action.add_argument(
+            "--list", action="store_true", dest="show_list", help="List tokens and when they stop working."
+        )
+        parser.add_argument("--grace-minutes", type=int, default=settings.MANAGER_TOKEN_GRACE_MINUTES)
+
+    def handle(self, *args, rotate, ensure_file, show_list, grace_minutes, **options):
+        if grace_minutes < 0:
+            raise CommandError("--grace-minutes cannot be negative.")
+        grace = timedelta(minutes=grace_minutes)
+        if rotate:
+            self.stdout.write(manager_token_rotate(grace=grace))
+        elif ensure_file:
+            self._ensure_file(ensure_file, grace)
+        else:
+            for token in ManagerToken.objects.all():
+                until = f"valid until {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else "current"
+                self.stdout.write(f"{token.created_at:%Y-%m-%d %H:%M} UTC  {until}")
+
+    def _ensure_file(self, path: Path, grace: timedelta) -> None:
+        if path.exists() and manager_token_is_valid(path.read_text().strip()):
+            return
+        token = manager_token_rotate(grace=grace)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(token)
+        self.stdout.write(f"Wrote a new manager token to {path}.")

@@ -1,0 +1,120 @@
+"""Reads of the agents app: capacity views, image plans and chart series."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from apps.agents.capacity import AgentCapacity, Resources, allocation_summary
+from apps.agents.choices import AgentImageStatus, AgentStatus
+from apps.agents.image_sync import ImageSyncPlan
+from apps.agents.models import Agent, AgentImage, AgentStat
+from apps.images.models import Image
+
+
+def agent_capacity(agent: Agent) -> AgentCapacity:
+    return AgentCapacity(
+        physical=Resources(cores=agent.cores, memory=agent.memory, gpus=agent.gpus),
+        overrides=Resources(cores=agent.cores_override, memory=agent.memory_override, gpus=agent.gpus_override),
+    )
+
+
+@dataclass(frozen=True)
+class AgentUsage:
+    """An agent's bars: used (last check-in), allocated (reservations) and capacity (overrides applied)."""
+
+    agent: Agent
+    capacity: Resources
+    allocated: Resources
+    cores_used: float
+    sessions: int
+
+    @property
+    def cpu_caption(self) -> str:
+        return allocation_summary(self.allocated.cores, self.capacity.cores, "CPUs")
+
+    @property
+    def memory_caption(self) -> str:
+        gib = 1024**3
+        return allocation_summary(round(self.allocated.memory / gib, 1), round(self.capacity.memory / gib, 1), "GiB")
+
+    def as_dict(self) -> dict:
+        agent = self.agent
+        return {
+            "id": agent.hex_id,
+            "hostname": agent.hostname,
+            "status": agent.status,
+            "enabled": agent.enabled,
+            "zone": agent.zone.name if agent.zone else None,
+            "sessions": self.sessions,
+            "last_checkin_at": agent.last_checkin_at.isoformat() if agent.last_checkin_at else None,
+            "cpu": {
+                "used": round(self.cores_used, 2),
+                "allocated": self.allocated.cores,
+                "capacity": self.capacity.cores,
+                "caption": self.cpu_caption,
+            },
+            "memory": {
+                "used": agent.memory_used,
+                "allocated": self.allocated.memory,
+                "capacity": self.capacity.memory,
+                "caption": self.memory_caption,
+            },
+            "gpus": {"allocated": self.allocated.gpus, "capacity": self.capacity.gpus},
+        }
+
+
+def agent_reserved(agent: Agent) -> Resources:
+    return Resources(cores=agent.reserved_cores, memory=agent.reserved_memory, gpus=agent.reserved_gpus)
+
+
+def agent_usage(agent: Agent) -> AgentUsage:
+    return AgentUsage(
+        agent=agent,
+        capacity=agent_capacity(agent).capacity,
+        allocated=agent_reserved(agent),
+        cores_used=agent.cores * agent.cpu_percent / 100,
+        sessions=agent.reserved_sessions,
+    )
+
+
+def agents_for_console() -> QuerySet[Agent]:
+    return Agent.objects.select_related("zone").order_by("hostname")
+
+
+def images_defined_for(agent: Agent) -> QuerySet[Image]:
+    """Enabled images this agent may run, by their zone and agent restrictions."""
+    zone_ok = Q(restrict_to_zone__isnull=True) | Q(restrict_to_zone=agent.zone_id)
+    agent_ok = Q(restrict_to_agent__isnull=True) | Q(restrict_to_agent=agent.pk)
+    return Image.objects.filter(zone_ok, agent_ok, enabled=True)
+
+
+def image_sync_plan(agent: Agent) -> ImageSyncPlan:
+    keep = sorted(set(images_defined_for(agent).values_list("docker_image", flat=True)))
+    states = {state.reference: state for state in AgentImage.objects.filter(agent=agent)}
+    gave_up = {
+        reference
+        for reference, state in states.items()
+        if state.status == AgentImageStatus.FAILED and state.failed_attempts >= settings.AGENT_IMAGE_PULL_ATTEMPTS
+    }
+    pull = [reference for reference in keep if reference not in agent.images_present and reference not in gave_up]
+    return ImageSyncPlan(pull=pull, keep=keep, managed=sorted(set(states) | set(keep)), prune_mode=agent.prune_mode)
+
+
+def agents_online() -> QuerySet[Agent]:
+    return Agent.objects.filter(status=AgentStatus.ONLINE)
+
+
+def agent_stat_series(agent: Agent, *, since: datetime) -> dict:
+    """History for the dashboard charts: timestamps and CPU %, memory and disk used (bytes)."""
+    rows = AgentStat.objects.filter(agent=agent, recorded_at__gte=since).order_by("recorded_at")
+    series = {"timestamps": [], "cpu_percent": [], "memory_used": [], "disk_used": []}
+    for row in rows.values_list("recorded_at", "cpu_percent", "memory_used", "disk_used"):
+        series["timestamps"].append(row[0].isoformat())
+        series["cpu_percent"].append(row[1])
+        series["memory_used"].append(row[2])
+        series["disk_used"].append(row[3])
+    return series

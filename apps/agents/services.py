@@ -1,0 +1,198 @@
+"""Writes of the agents app: manager tokens, check-ins, monitoring, settings and image states."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.agents.capacity import Resources, shortfall
+from apps.agents.choices import AgentImageStatus, AgentStatus
+from apps.agents.host_report import HostReport
+from apps.agents.models import Agent, AgentImage, AgentStat, Gpu, ManagerToken
+from apps.agents.selectors import agent_capacity, agent_reserved
+from apps.agents.signals import agent_checked_in, agent_went_offline
+from apps.common.errors import ApplicationError
+from apps.common.hashing import generate_secret, hash_secret
+from apps.common.realtime import CONSOLE_GROUP, push_after_commit
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidManagerToken(ApplicationError):
+    """An agent presented a token the manager does not accept (never, or no longer)."""
+
+
+@transaction.atomic
+def manager_token_rotate(*, grace: timedelta) -> str:
+    """Issue a new current token; the previous ones stay valid for `grace`, then are refused."""
+    retire_at = timezone.now() + grace
+    ManagerToken.objects.filter(expires_at__isnull=True).update(expires_at=retire_at)
+    ManagerToken.objects.filter(expires_at__gt=retire_at).update(expires_at=retire_at)
+    token = generate_secret()
+    ManagerToken.objects.create(token_hash=hash_secret(token))
+    return token
+
+
+def manager_token_is_valid(token: str, *, now: datetime | None = None) -> bool:
+    if not token:
+        return False
+    unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=now or timezone.now())
+    return ManagerToken.objects.filter(unexpired, token_hash=hash_secret(token)).exists()
+
+
+@transaction.atomic
+def agent_checkin(*, token: str, report: HostReport, now: datetime | None = None) -> Agent:
+    """Record a check-in: registers an unknown agent, marks it online, keeps the stats history."""
+    now = now or timezone.now()
+    if not manager_token_is_valid(token, now=now):
+        logger.warning("Refused check-in from agent %r: invalid or expired manager token", report.hostname)
+        raise InvalidManagerToken(
+            f"Agent '{report.hostname}' presented an invalid or expired manager token; "
+            "configure it with the current token (manage.py manager_token --rotate prints a new one)."
+        )
+    agent, created = Agent.objects.select_for_update().get_or_create(
+        hostname=report.hostname, defaults={"address": report.address}
+    )
+    came_back = agent.status == AgentStatus.OFFLINE
+    _apply_report(agent, report, now)
+    agent.save()
+    AgentStat.objects.create(
+        agent=agent,
+        recorded_at=now,
+        cpu_percent=report.cpu_percent,
+        memory_used=report.memory_used,
+        memory_total=report.memory_total,
+        disk_used=report.disk_total - report.disk_free,
+        disk_total=report.disk_total,
+    )
+    _sync_gpus(agent, report)
+    _sync_image_presence(agent, report.images)
+    if created or came_back:
+        logger.info("Agent %s is %s", agent.hostname, "registered" if created else "back online")
+    agent_checked_in.send(sender=Agent, agent=agent, containers=report.containers)
+    push_after_commit(group=CONSOLE_GROUP, topic="agent.checkin", payload={"agent": agent.hex_id})
+    return agent
+
+
+def _apply_report(agent: Agent, report: HostReport, now: datetime) -> None:
+    agent.address = report.address
+    agent.status = AgentStatus.ONLINE
+    agent.last_checkin_at = now
+    agent.cores = report.cores
+    agent.memory = report.memory_total
+    agent.memory_used = report.memory_used
+    agent.cpu_percent = report.cpu_percent
+    agent.disk_total = report.disk_total
+    agent.disk_free = report.disk_free
+    agent.gpus = len(report.gpus)
+    agent.docker_version = report.docker_version
+    agent.architecture = report.architecture
+    agent.images_present = report.images
+
+
+def _sync_gpus(agent: Agent, report: HostReport) -> None:
+    reported = {gpu.index for gpu in report.gpus}
+    if not reported and not agent.gpu_devices.exists():
+        return
+    agent.gpu_devices.exclude(index__in=reported).delete()
+    for gpu in report.gpus:
+        Gpu.objects.update_or_create(
+            agent=agent,
+            index=gpu.index,
+            defaults={
+                "uuid": gpu.uuid,
+                "name": gpu.name,
+                "memory_total": gpu.memory_total,
+                "memory_used": gpu.memory_used,
+                "temperature_c": gpu.temperature_c,
+                "utilization_percent": gpu.utilization_percent,
+            },
+        )
+
+
+def _sync_image_presence(agent: Agent, images: list[str]) -> None:
+    states = AgentImage.objects.filter(agent=agent)
+    states.filter(reference__in=images).exclude(status=AgentImageStatus.PRESENT).update(
+        status=AgentImageStatus.PRESENT, error="", failed_attempts=0
+    )
+    states.filter(status=AgentImageStatus.PRESENT).exclude(reference__in=images).update(status=AgentImageStatus.MISSING)
+
+
+def agents_mark_offline(*, now: datetime | None = None) -> list[Agent]:
+    """Mark offline every online agent that missed its last K check-ins; tell the apps above."""
+    now = now or timezone.now()
+    silence = timedelta(seconds=settings.AGENT_CHECKIN_INTERVAL * settings.AGENT_OFFLINE_AFTER_MISSED_CHECKINS)
+    went_offline = []
+    for agent in Agent.objects.filter(status=AgentStatus.ONLINE, last_checkin_at__lt=now - silence):
+        # Conditional update: a check-in that lands meanwhile wins, and the agent stays online.
+        updated = Agent.objects.filter(pk=agent.pk, status=AgentStatus.ONLINE, last_checkin_at=agent.last_checkin_at)
+        if updated.update(status=AgentStatus.OFFLINE):
+            agent.status = AgentStatus.OFFLINE
+            logger.warning(
+                "Agent %s missed its check-ins since %s; marked offline", agent.hostname, agent.last_checkin_at
+            )
+            agent_went_offline.send(sender=Agent, agent=agent)
+            push_after_commit(group=CONSOLE_GROUP, topic="agent.offline", payload={"agent": agent.hex_id})
+            went_offline.append(agent)
+    return went_offline
+
+
+def agent_stats_prune(*, now: datetime | None = None) -> int:
+    """Delete check-in history older than the retention window; returns how many rows went."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.AGENT_STATS_RETENTION_DAYS)
+    deleted, _ = AgentStat.objects.filter(recorded_at__lt=cutoff).delete()
+    return deleted
+
+
+def agent_image_results_record(*, agent: Agent, results: list[dict], now: datetime | None = None) -> None:
+    """Store what an image sync found: present, or the pull error (counted, so retries stop)."""
+    now = now or timezone.now()
+    for result in results:
+        state, _ = AgentImage.objects.get_or_create(agent=agent, reference=result["reference"])
+        state.checked_at = now
+        if result["status"] == AgentImageStatus.PRESENT:
+            state.status, state.error, state.failed_attempts = AgentImageStatus.PRESENT, "", 0
+        else:
+            state.failed_attempts += 1
+            state.status, state.error = AgentImageStatus.FAILED, result.get("error", "")
+        state.save()
+
+
+def agent_image_retry(*, agent: Agent, reference: str) -> None:
+    """An admin asks for another pull of an image whose pulls failed."""
+    AgentImage.objects.filter(agent=agent, reference=reference).update(
+        failed_attempts=0, status=AgentImageStatus.MISSING, error=""
+    )
+
+
+@transaction.atomic
+def agent_reserve_capacity(*, agent_id, request: Resources) -> str | None:
+    """Claim `request` on the agent for one session; returns why not (and claims nothing) if it does not fit.
+
+    The row lock (a write lock for the whole transaction on SQLite) makes concurrent claims queue,
+    so an agent is never over-allocated.
+    """
+    agent = Agent.objects.select_for_update().get(pk=agent_id)
+    reason = shortfall(agent_capacity(agent), agent_reserved(agent), request)
+    if reason is None:
+        _add_reservation(agent_id, request, sessions=1)
+    return reason
+
+
+def agent_release_capacity(*, agent_id, request: Resources) -> None:
+    """Give back what one session claimed."""
+    _add_reservation(agent_id, Resources(-request.cores, -request.memory, -request.gpus), sessions=-1)
+
+
+def _add_reservation(agent_id, delta: Resources, *, sessions: int) -> None:
+    Agent.objects.filter(pk=agent_id).update(
+        reserved_cores=F("reserved_cores") + delta.cores,
+        reserved_memory=F("reserved_memory") + delta.memory,
+        reserved_gpus=F("reserved_gpus") + delta.gpus,
+        reserved_sessions=F("reserved_sessions") + sessions,
+    )

@@ -1,0 +1,44 @@
+"""The agent worker's own heartbeat: a Celery bootstep that checks in with the manager every
+AGENT_CHECKIN_INTERVAL seconds, starting at once (the first check-in registers the agent)."""
+
+import logging
+
+from celery import bootsteps
+
+logger = logging.getLogger(__name__)
+
+
+def send_checkin() -> None:
+    from django.conf import settings
+
+    from apps.agents.host_report import host_report_collect
+    from apps.agents.runtime.docker import DockerError
+    from apps.agents.tasks import agent_checkin_task
+    from kasm.celery import MANAGER_QUEUE
+
+    try:
+        report = host_report_collect(
+            hostname=settings.AGENT_NAME, address=settings.AGENT_ADDRESS, docker_url=settings.DOCKER_URL
+        )
+    except DockerError as error:
+        logger.error("Check-in skipped: %s", error)  # the manager will see this agent go offline
+        return
+    agent_checkin_task.apply_async(args=[settings.MANAGER_TOKEN, report.as_message()], queue=MANAGER_QUEUE)
+
+
+class AgentCheckInStep(bootsteps.StartStopStep):
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.timer_entry = None
+
+    def start(self, worker) -> None:
+        from django.conf import settings
+
+        worker.timer.call_soon(send_checkin)
+        self.timer_entry = worker.timer.call_repeatedly(settings.AGENT_CHECKIN_INTERVAL, send_checkin)
+
+    def stop(self, worker) -> None:
+        if self.timer_entry is not None:
+            self.timer_entry.cancel()
