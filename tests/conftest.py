@@ -38,6 +38,16 @@ def docker_url() -> str:
 
 
 @pytest.fixture(scope="session")
+def built_images(docker_url):
+    """Both local workspace images, built once per run (a no-op when the engine has the current recipes)."""
+    from apps.agents.local_images import RECIPES, local_image_build
+
+    for recipe in RECIPES:
+        local_image_build(recipe, docker_url=docker_url)
+    return RECIPES
+
+
+@pytest.fixture(scope="session")
 def redis_url() -> str:
     import redis
 

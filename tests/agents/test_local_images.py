@@ -20,14 +20,6 @@ from tests.workspaces import running_container, wait_for_http
 BUSYBOX, DESKTOP = RECIPES
 
 
-@pytest.fixture(scope="session")
-def built_images(docker_url):
-    """Both images, built once per run (a no-op when the engine already has the current recipes)."""
-    for recipe in RECIPES:
-        local_image_build(recipe, docker_url=docker_url)
-    return RECIPES
-
-
 @pytest.fixture
 def busybox_recipe_copy(tmp_path, settings, docker_url):
     """A private copy of the busybox recipe under a throwaway tag, removed afterwards."""
