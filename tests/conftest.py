@@ -105,3 +105,15 @@ def live_database_url(transactional_db) -> str:
     if db["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{db['NAME']}"
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def second_docker_url(docker_url, tmp_path_factory):
+    """A second, separate Docker engine (its own socket, data root and bridge) for a second agent."""
+    from tests import engines
+
+    if os.geteuid() != 0:
+        pytest.fail("Starting a second dockerd needs root, as in CI; run `sudo make test`.")
+    process = engines.start_second_engine(tmp_path_factory.mktemp("dockerd2") / "dockerd.log")
+    yield engines.SOCKET_URL
+    engines.stop_second_engine(process)

@@ -93,6 +93,7 @@ def _apply_report(agent: Agent, report: HostReport, now: datetime) -> None:
     agent.docker_version = report.docker_version
     agent.architecture = report.architecture
     agent.images_present = report.images
+    agent.session_containers = sorted(container.session_id for container in report.containers)
 
 
 def _sync_gpus(agent: Agent, report: HostReport) -> None:
@@ -195,4 +196,20 @@ def _add_reservation(agent_id, delta: Resources, *, sessions: int) -> None:
         reserved_memory=F("reserved_memory") + delta.memory,
         reserved_gpus=F("reserved_gpus") + delta.gpus,
         reserved_sessions=F("reserved_sessions") + sessions,
+    )
+
+
+def agent_image_states_ensure(*, agent: Agent, references: list[str]) -> None:
+    """Give every image the agent should have a state row, so the console lists each one."""
+    present = set(agent.images_present)
+    AgentImage.objects.bulk_create(
+        [
+            AgentImage(
+                agent=agent,
+                reference=reference,
+                status=AgentImageStatus.PRESENT if reference in present else AgentImageStatus.MISSING,
+            )
+            for reference in references
+        ],
+        ignore_conflicts=True,
     )

@@ -36,7 +36,7 @@ class AgentCheckInStep(bootsteps.StartStopStep):
     def start(self, worker) -> None:
         from django.conf import settings
 
-        worker.timer.call_soon(send_checkin)
+        worker.timer.call_after(0, send_checkin)
         self.timer_entry = worker.timer.call_repeatedly(settings.AGENT_CHECKIN_INTERVAL, send_checkin)
 
     def stop(self, worker) -> None:

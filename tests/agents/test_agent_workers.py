@@ -1,0 +1,154 @@
+"""Real agent workers on two separate Docker engines, checking in through Redis to a manager worker."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+
+import docker
+import pytest
+
+from apps.agents.choices import AgentImageStatus, AgentStatus
+from apps.agents.labels import SESSION_LABEL
+from apps.agents.local_images import RECIPES, local_image_build
+from apps.agents.models import Agent, AgentImage
+from apps.agents.services import agents_mark_offline, manager_token_rotate
+from apps.agents.tasks import agents_dispatch_image_sync_task
+from apps.images.models import Image
+from tests.conftest import ROOT
+
+BUSYBOX, DESKTOP = RECIPES
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Workers:
+    """Starts worker processes in their own process groups and stops them all at the end."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, *args: str, env: dict | None = None) -> None:
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, *args],
+            cwd=ROOT,
+            env={**os.environ, **self.env, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def start_agent(self, name: str, docker_url: str, token: str) -> None:
+        command = ["manage.py", "run_agent", "--name", name, "--docker-url", docker_url, "--concurrency", "1"]
+        self.start(name, *command, env={"MANAGER_TOKEN": token})
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+
+def wait_for(condition, timeout: float = 30, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture
+def token() -> str:
+    return manager_token_rotate(grace=timedelta(minutes=5))
+
+
+@pytest.fixture
+def workers(live_database_url, redis_url):
+    """A manager worker on the test database; agents check in every second with the token."""
+    env = {"DATABASE_URL": live_database_url, "REDIS_URL": redis_url, "AGENT_CHECKIN_INTERVAL": "1"}
+    pool = Workers(env)
+    pool.start("manager", "-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", "1", "-n", "manager-test@%h")
+    yield pool
+    pool.stop_all()
+
+
+@pytest.fixture
+def session_containers(docker_url, second_docker_url, built_images):
+    """One session-labelled busybox container on each engine."""
+    local_image_build(BUSYBOX, docker_url=second_docker_url)
+    started = []
+    for url in (docker_url, second_docker_url):
+        client = docker.DockerClient(base_url=url)
+        session_id = uuid.uuid4().hex
+        started.append(
+            (client.containers.run(BUSYBOX.tag, detach=True, labels={SESSION_LABEL: session_id}), session_id)
+        )
+    yield [session_id for _, session_id in started]
+    for container, _ in started:
+        container.remove(force=True)
+
+
+def agent_named(name: str):
+    return Agent.objects.filter(hostname=name).first()
+
+
+def test_two_agents_on_two_engines_report_their_own_containers_and_images(
+    workers, token, docker_url, second_docker_url, session_containers
+):
+    workers.start_agent("host-a", docker_url, token)
+    workers.start_agent("host-b", second_docker_url, token)
+    host_a = wait_for(lambda: agent_named("host-a"), what="host-a to register")
+    host_b = wait_for(lambda: agent_named("host-b"), what="host-b to register")
+    assert host_a.status == host_b.status == AgentStatus.ONLINE
+    assert host_a.session_containers == [session_containers[0]]
+    assert host_b.session_containers == [session_containers[1]]
+    assert DESKTOP.tag in host_a.images_present and DESKTOP.tag not in host_b.images_present
+    assert BUSYBOX.tag in host_b.images_present
+
+
+def test_a_silent_agent_goes_offline_and_comes_back(workers, token, settings, second_docker_url):
+    settings.AGENT_CHECKIN_INTERVAL, settings.AGENT_OFFLINE_AFTER_MISSED_CHECKINS = 1, 3
+    workers.start_agent("host-b", second_docker_url, token)
+    wait_for(lambda: agent_named("host-b"), what="host-b to register")
+    workers.stop("host-b")
+    time.sleep(3.5)
+    assert [agent.hostname for agent in agents_mark_offline()] == ["host-b"]
+    workers.start_agent("host-b", second_docker_url, token)
+    wait_for(lambda: agent_named("host-b").status == AgentStatus.ONLINE, what="host-b back online")
+
+
+def test_an_agent_with_a_wrong_token_never_registers(workers, docker_url):
+    workers.start_agent("intruder", docker_url, "wrong-token")
+    time.sleep(5)
+    assert not Agent.objects.filter(hostname="intruder").exists()
+
+
+def test_agents_pull_the_defined_images_and_report_each_result(
+    workers, token, docker_url, second_docker_url, built_images
+):
+    local_image_build(BUSYBOX, docker_url=second_docker_url)
+    Image.objects.create(docker_image=BUSYBOX.tag, friendly_name="busybox")
+    Image.objects.create(docker_image="kasm-local/never-built:1", friendly_name="missing everywhere")
+    workers.start_agent("host-a", docker_url, token)
+    workers.start_agent("host-b", second_docker_url, token)
+    wait_for(lambda: Agent.objects.filter(status=AgentStatus.ONLINE).count() == 2, what="both agents online")
+    agents_dispatch_image_sync_task()
+    wait_for(lambda: AgentImage.objects.filter(checked_at__isnull=False).count() == 2, what="image reports")
+    failed = AgentImage.objects.filter(status=AgentImageStatus.FAILED)
+    assert sorted(failed.values_list("agent__hostname", "reference")) == [
+        ("host-a", "kasm-local/never-built:1"),
+        ("host-b", "kasm-local/never-built:1"),
+    ]
+    assert all("never-built" in state.error for state in failed)
+    wait_for(
+        lambda: AgentImage.objects.filter(reference=BUSYBOX.tag, status=AgentImageStatus.PRESENT).count() == 2,
+        what="busybox marked present from the check-ins",
+    )
