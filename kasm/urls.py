@@ -1,15 +1,19 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.static import serve
 
 from apps.common import views as common_views
+from apps.common.converters import HexUuidConverter
+
+register_converter(HexUuidConverter, "hex")
 
 urlpatterns = [
     path("", include("apps.sessions.urls")),
     path("health", common_views.health, name="health"),
     path("accounts/", include("apps.accounts.urls")),
-    path("console/agents/", include("apps.agents.urls")),
+    path("console/", include("apps.agents.urls")),
+    path("api/console/", include("apps.agents.api.urls")),
     path("django-admin/", admin.site.urls),
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
 ]

@@ -213,3 +213,37 @@ def agent_image_states_ensure(*, agent: Agent, references: list[str]) -> None:
         ],
         ignore_conflicts=True,
     )
+
+
+def agent_update_settings(
+    *,
+    agent: Agent,
+    enabled: bool,
+    cores_override: float,
+    memory_override: int,
+    gpus_override: int,
+    prune_mode: str,
+    zone=None,
+) -> Agent:
+    """Apply the admin's settings. Disabling drains: running sessions stay, new ones go elsewhere."""
+    if min(cores_override, memory_override, gpus_override) < 0:
+        raise ApplicationError("Overrides cannot be negative; use 0 for no override.")
+    if gpus_override and agent.gpus == 0:
+        raise ApplicationError(
+            f"Agent '{agent.hostname}' has no physical GPU; a GPU override needs at least one (set it to 0)."
+        )
+    agent.enabled, agent.prune_mode, agent.zone = enabled, prune_mode, zone
+    agent.cores_override, agent.memory_override, agent.gpus_override = cores_override, memory_override, gpus_override
+    agent.save(
+        update_fields=[
+            "enabled",
+            "prune_mode",
+            "zone",
+            "cores_override",
+            "memory_override",
+            "gpus_override",
+            "updated_at",
+        ]
+    )
+    push_after_commit(group=CONSOLE_GROUP, topic="agent.settings", payload={"agent": agent.hex_id})
+    return agent

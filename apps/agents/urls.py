@@ -5,5 +5,8 @@ from apps.agents import views
 app_name = "agents"
 
 urlpatterns = [
-    path("", views.agent_list, name="list"),
+    path("agents/", views.agent_list, name="list"),
+    path("agents/<hex:agent_id>/", views.agent_detail, name="detail"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("manager-token/rotate/", views.manager_token_rotate_view, name="rotate-token"),
 ]

@@ -1,10 +1,54 @@
-from django.shortcuts import render
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from apps.accounts.decorators import console_admin_required
+from apps.agents.forms import AgentSettingsForm
 from apps.agents.models import Agent
+from apps.agents.selectors import agent_usage, agents_for_console
+from apps.agents.services import agent_update_settings, manager_token_rotate
+from apps.common.errors import ApplicationError
 
 
 @console_admin_required
 def agent_list(request):
-    agents = Agent.objects.select_related("zone").order_by("hostname")
-    return render(request, "agents/agent_list.html", {"agents": agents})
+    usages = [agent_usage(agent).as_dict() for agent in agents_for_console()]
+    return render(request, "agents/agent_list.html", {"usages": usages})
+
+
+@console_admin_required
+def agent_detail(request, agent_id):
+    agent = get_object_or_404(Agent.objects.select_related("zone"), pk=agent_id)
+    form = AgentSettingsForm(request.POST or None, instance=agent)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agent_update_settings(agent=Agent.objects.get(pk=agent.pk), **form.cleaned_data)
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Saved the settings of {agent.hostname}.")
+            return redirect("agents:detail", agent_id=agent.pk)
+    context = {
+        "agent": agent,
+        "usage": agent_usage(agent).as_dict(),
+        "form": form,
+        "gpus": agent.gpu_devices.all(),
+        "image_states": agent.image_states.all(),
+    }
+    return render(request, "agents/agent_detail.html", context)
+
+
+@console_admin_required
+def dashboard(request):
+    return render(request, "agents/dashboard.html", {"agents": agents_for_console()})
+
+
+@console_admin_required
+@require_POST
+def manager_token_rotate_view(request):
+    grace = timedelta(minutes=settings.MANAGER_TOKEN_GRACE_MINUTES)
+    token = manager_token_rotate(grace=grace)
+    return render(request, "agents/manager_token.html", {"token": token, "grace_minutes": settings.MANAGER_TOKEN_GRACE_MINUTES})

@@ -1,0 +1,18 @@
+from django import forms
+
+from apps.agents.models import Agent
+
+
+class AgentSettingsForm(forms.ModelForm):
+    """The admin's settings of an agent; saving goes through services.agent_update_settings."""
+
+    class Meta:
+        model = Agent
+        fields = ["enabled", "zone", "cores_override", "memory_override", "gpus_override", "prune_mode"]
+        labels = {
+            "enabled": "Enabled (unchecked: drain, no new sessions)",
+            "cores_override": "Cores override (0 = actual cores)",
+            "memory_override": "Memory override in bytes (0 = actual memory)",
+            "gpus_override": "GPUs override (0 = actual GPUs)",
+        }
+        widgets = {"cores_override": forms.NumberInput(attrs={"step": "0.5", "min": "0"})}

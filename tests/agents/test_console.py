@@ -1,0 +1,106 @@
+"""Console pages and the console API of the agents: admins only, bars with overrides, settings."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.agents.capacity import GIB, Resources
+from apps.agents.models import Agent, AgentStat, Zone
+from apps.agents.services import agent_reserve_capacity, manager_token_is_valid
+from tests.agents.factories import agent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def console(client, admin_user_with_console):
+    client.force_login(admin_user_with_console)
+    return client
+
+
+@pytest.fixture
+def busy_agent():
+    host = agent("busy", cores=6, memory=16 * GIB, cores_override=12, cpu_percent=50, memory_used=4 * GIB)
+    agent_reserve_capacity(agent_id=host.pk, request=Resources(cores=2, memory=GIB))
+    agent_reserve_capacity(agent_id=host.pk, request=Resources(cores=3, memory=GIB))
+    return host
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/console/agents/", "/console/dashboard/", "/api/console/agents/"],
+)
+def test_console_and_its_api_refuse_plain_users(client, alice, url):
+    client.force_login(alice)
+    assert client.get(url).status_code == 403
+
+
+def test_api_lists_bars_with_overrides_applied(console, busy_agent):
+    [row] = console.get("/api/console/agents/").json()
+    assert row["cpu"] == {"used": 3.0, "allocated": 5.0, "capacity": 12.0, "caption": "5 of 12 CPUs allocated"}
+    assert row["memory"]["allocated"] == 2 * GIB and row["memory"]["capacity"] == 16 * GIB
+    assert row["sessions"] == 2 and row["status"] == "online"
+
+
+def test_list_page_embeds_the_agents_for_the_script(console, busy_agent):
+    page = console.get(reverse("agents:list")).content.decode()
+    assert "5 of 12 CPUs allocated" in page and "agent-list.js" in page
+
+
+def test_detail_page_has_usage_gpus_images_and_settings(console, busy_agent):
+    page = console.get(reverse("agents:detail", kwargs={"agent_id": busy_agent.pk})).content.decode()
+    for text in ("5 of 12 CPUs allocated", "reports no GPU", "No image synchronised yet", 'name="cores_override"'):
+        assert text in page
+
+
+def test_settings_form_drains_and_overrides(console, busy_agent):
+    zone = Zone.objects.create(name="eu")
+    url = reverse("agents:detail", kwargs={"agent_id": busy_agent.pk})
+    form = {"zone": zone.pk, "cores_override": 24, "memory_override": 0, "gpus_override": 0, "prune_mode": "normal"}
+    response = console.post(url, form)
+    assert response.status_code == 302
+    busy_agent.refresh_from_db()
+    assert not busy_agent.enabled and busy_agent.cores_override == 24 and busy_agent.zone == zone
+    assert busy_agent.reserved_sessions == 2  # draining keeps the running sessions
+
+
+def test_gpu_override_without_a_physical_gpu_is_refused_with_the_reason(console, busy_agent):
+    url = reverse("agents:detail", kwargs={"agent_id": busy_agent.pk})
+    form = {"enabled": "on", "cores_override": 0, "memory_override": 0, "gpus_override": 4, "prune_mode": "off"}
+    response = console.post(url, form)
+    assert response.status_code == 200 and "has no physical GPU" in response.content.decode()
+    assert Agent.objects.get(pk=busy_agent.pk).gpus_override == 0
+
+
+def test_api_patch_validates_input(console, busy_agent):
+    url = f"/api/console/agents/{busy_agent.hex_id}/"
+    bad = console.patch(url, {"enabled": True, "cores_override": -1}, content_type="application/json")
+    assert bad.status_code == 400 and "cores_override" in bad.json()
+    good = {"enabled": False, "cores_override": 8, "memory_override": 0, "gpus_override": 0, "prune_mode": "off"}
+    assert console.patch(url, good, content_type="application/json").json()["cpu"]["capacity"] == 8
+
+
+def test_stats_api_returns_the_requested_window(console, busy_agent):
+    now = timezone.now()
+    for hours_ago in (30, 2, 0):
+        AgentStat.objects.create(
+            agent=busy_agent,
+            recorded_at=now - timedelta(hours=hours_ago),
+            cpu_percent=10 + hours_ago,
+            memory_used=GIB,
+            memory_total=16 * GIB,
+            disk_used=GIB,
+            disk_total=10 * GIB,
+        )
+    url = f"/api/console/agents/{busy_agent.hex_id}/stats/"
+    assert console.get(url).json()["cpu_percent"] == [12, 10]
+    assert len(console.get(url, {"hours": 48}).json()["timestamps"]) == 3
+    assert console.get(url, {"hours": "a day"}).status_code == 400
+
+
+def test_rotating_the_token_from_the_console_shows_it_once(console):
+    page = console.post(reverse("agents:rotate-token")).content.decode()
+    token = page.split('id="manager-token">')[1].split("<")[0]
+    assert manager_token_is_valid(token)
