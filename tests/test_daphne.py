@@ -1,23 +1,13 @@
 """The platform as `make up` runs it: migrate, the printed admin account, daphne serving HTTP + WS."""
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 import requests
 from websockets.sync.client import connect
 
-from tests.conftest import ROOT, run_manage
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.conftest import run_manage
+from tests.servers import running_daphne
 
 
 @pytest.fixture(scope="module")
@@ -29,26 +19,8 @@ def platform(tmp_path_factory):
     printed = run_manage("create_admin_account", env=env).stdout
     password = re.search(r"password '([^']+)'", printed).group(1)
     assert "password" not in run_manage("create_admin_account", env=env).stdout.split("(")[0]
-    port = free_port()
-    daphne = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "kasm.asgi:application"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{base_url}/health", timeout=1)
-            break
-        except requests.ConnectionError:
-            assert time.monotonic() < deadline, "daphne did not answer within 30 s"
-            time.sleep(0.2)
-    yield base_url, password
-    daphne.terminate()
-    daphne.wait(timeout=10)
+    with running_daphne(env) as base_url:
+        yield base_url, password
 
 
 def logged_in_session(base_url: str, password: str) -> requests.Session:

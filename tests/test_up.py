@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.conftest import ROOT
-from tests.test_daphne import free_port
+from tests.servers import free_port
 
 
 def group_alive(pgid: int) -> bool:

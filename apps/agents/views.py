@@ -51,4 +51,6 @@ def dashboard(request):
 def manager_token_rotate_view(request):
     grace = timedelta(minutes=settings.MANAGER_TOKEN_GRACE_MINUTES)
     token = manager_token_rotate(grace=grace)
-    return render(request, "agents/manager_token.html", {"token": token, "grace_minutes": settings.MANAGER_TOKEN_GRACE_MINUTES})
+    return render(
+        request, "agents/manager_token.html", {"token": token, "grace_minutes": settings.MANAGER_TOKEN_GRACE_MINUTES}
+    )

@@ -1,0 +1,92 @@
+"""The agents console in a real browser: list with bars, detail with a chart, live updates, history."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.agents.capacity import GIB, Resources
+from apps.agents.services import agent_checkin, agent_reserve_capacity, manager_token_rotate
+from tests.agents.factories import gpu, host_report
+from tests.e2e.conftest import log_in, off_loop
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def token():
+    return manager_token_rotate(grace=timedelta(minutes=5))
+
+
+def make_busy_agent(token):
+    host = agent_checkin(token=token, report=host_report("gpu-host", gpus=[gpu(0)], cores=6, memory_total=16 * GIB))
+    host.cores_override = 12
+    host.save()
+    agent_reserve_capacity(agent_id=host.pk, request=Resources(cores=2, memory=GIB))
+    agent_reserve_capacity(agent_id=host.pk, request=Resources(cores=3, memory=GIB))
+    return host
+
+
+@pytest.fixture
+def busy_agent(token):
+    """6 cores overridden to 12, with sessions of 2 and 3 cores: '5 of 12 CPUs allocated'."""
+    return off_loop(make_busy_agent, token)
+
+
+@pytest.fixture
+def console_page(page, server, admin_user_with_console):
+    log_in(page, server, "bob", "bob-password-1")
+    return page
+
+
+def test_agents_list_shows_status_and_bars(console_page, server, busy_agent):
+    console_page.goto(f"{server}/console/agents/")
+    row = console_page.locator("tr[data-agent=gpu-host]")
+    assert row.locator(".status").inner_text() == "online"
+    assert "5 of 12 CPUs allocated" in row.inner_text()
+    width = row.locator(".bar").first.locator(".allocated").evaluate("el => el.style.width")
+    assert float(width.rstrip("%")) == pytest.approx(100 * 5 / 12)
+
+
+def test_agents_list_updates_without_a_reload(console_page, server, busy_agent, token):
+    console_page.goto(f"{server}/console/agents/")
+    console_page.wait_for_function("document.body.dataset.live === 'connected'")
+    off_loop(agent_checkin, token=token, report=host_report("second-host"))
+    console_page.locator("tr[data-agent=second-host]").wait_for(timeout=10_000)
+
+
+def test_agent_detail_draws_the_usage_chart_and_lists_gpus(console_page, server, busy_agent):
+    console_page.goto(f"{server}/console/agents/{busy_agent.hex_id}/")
+    assert console_page.locator("#cpu-caption").inner_text() == "5 of 12 CPUs allocated"
+    data = console_page.evaluate("window.usageChart.data.datasets.map(d => [d.label, d.data[0]])")
+    assert data == [["Used", 1.5], ["Allocated", 5], ["Capacity", 12]]
+    console_page.click("[data-tab=gpus]")
+    gpus = console_page.locator("#gpus").inner_text()
+    assert "NVIDIA H100 80GB HBM3" in gpus and "41 °C" in gpus and "7 %" in gpus
+
+
+def test_agent_settings_are_saved_from_the_edit_form(console_page, server, busy_agent):
+    console_page.goto(f"{server}/console/agents/{busy_agent.hex_id}/")
+    console_page.click("[data-tab=settings]")
+    console_page.uncheck("#id_enabled")
+    console_page.fill("#id_cores_override", "24")
+    console_page.click("#tab-settings button[type=submit]")
+    console_page.wait_for_selector("text=Saved the settings of gpu-host.")
+    assert "disabled (draining)" in console_page.content()
+
+
+def test_dashboard_chart_renders_the_history(console_page, server, busy_agent, token):
+    now = timezone.now()
+    for minutes_ago in (20, 10, 5):
+        report = host_report("gpu-host", cpu_percent=float(minutes_ago))
+        off_loop(agent_checkin, token=token, report=report, now=now - timedelta(minutes=minutes_ago))
+    console_page.goto(f"{server}/console/dashboard/")
+    console_page.wait_for_function("Number(document.body.dataset.historyPoints) >= 4")
+    cpu = console_page.evaluate("window.historyCharts.cpu.data.datasets[0].data")
+    assert cpu == [20, 10, 5, 25]  # the three back-dated check-ins, then the fixture's at "now"
+    drawn = console_page.evaluate(
+        "(() => { const c = document.getElementById('cpu-history');"
+        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; })()"
+    )
+    assert drawn > 500, "the CPU history canvas is blank"
