@@ -59,6 +59,7 @@ def agent_checkin(*, token: str, report: HostReport, now: datetime | None = None
         hostname=report.hostname, defaults={"address": report.address}
     )
     came_back = agent.status == AgentStatus.OFFLINE
+    had_gpus, images_changed = agent.gpus > 0, created or agent.images_present != report.images
     _apply_report(agent, report, now)
     agent.save()
     AgentStat.objects.create(
@@ -70,8 +71,10 @@ def agent_checkin(*, token: str, report: HostReport, now: datetime | None = None
         disk_used=report.disk_total - report.disk_free,
         disk_total=report.disk_total,
     )
-    _sync_gpus(agent, report)
-    _sync_image_presence(agent, report.images)
+    if had_gpus or report.gpus:
+        _sync_gpus(agent, report)
+    if images_changed:
+        _sync_image_presence(agent, report.images)
     if created or came_back:
         logger.info("Agent %s is %s", agent.hostname, "registered" if created else "back online")
     agent_checked_in.send(sender=Agent, agent=agent, containers=report.containers)
@@ -98,8 +101,6 @@ def _apply_report(agent: Agent, report: HostReport, now: datetime) -> None:
 
 def _sync_gpus(agent: Agent, report: HostReport) -> None:
     reported = {gpu.index for gpu in report.gpus}
-    if not reported and not agent.gpu_devices.exists():
-        return
     agent.gpu_devices.exclude(index__in=reported).delete()
     for gpu in report.gpus:
         Gpu.objects.update_or_create(
