@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from apps.agents.runtime.docker import engine_version
+from apps.agents.runtime.docker import engine_info
 from apps.agents.tasks import agent_engine_version
 from kasm.celery import agent_queue_name
 from tests.conftest import ROOT
@@ -30,7 +30,7 @@ def two_agent_workers(redis_url, docker_url):
                 "1",
             ],
             cwd=ROOT,
-            env={**os.environ, "REDIS_URL": redis_url},
+            env={**os.environ, "REDIS_URL": redis_url, "MANAGER_TOKEN": "routing-test"},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -46,4 +46,4 @@ def two_agent_workers(redis_url, docker_url):
 def test_each_agent_answers_on_its_own_queue(two_agent_workers, docker_url):
     for name in ("alpha", "beta", "alpha"):
         result = agent_engine_version.apply_async(queue=agent_queue_name(name)).get(timeout=60)
-        assert result == {"agent": name, "docker_version": engine_version(docker_url)}
+        assert result == {"agent": name, "docker_version": engine_info(docker_url).version}

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.agents.models import Agent, AgentStat, Gpu, Zone
+from apps.agents.models import Agent, AgentImage, AgentStat, Gpu, ManagerToken, Zone
 
 
 @admin.register(Zone)
@@ -35,3 +35,23 @@ class GpuAdmin(admin.ModelAdmin):
     list_display = ["agent", "index", "name", "memory_total", "temperature_c", "utilization_percent"]
     list_filter = ["agent", "name"]
     search_fields = ["name", "uuid", "agent__hostname"]
+
+
+@admin.register(AgentImage)
+class AgentImageAdmin(admin.ModelAdmin):
+    list_display = ["agent", "reference", "status", "failed_attempts", "checked_at"]
+    list_filter = ["status", "agent"]
+    search_fields = ["reference", "agent__hostname", "error"]
+
+
+@admin.register(ManagerToken)
+class ManagerTokenAdmin(admin.ModelAdmin):
+    """Tokens are issued by `manager_token --rotate` (shown once); here they can only be expired."""
+
+    list_display = ["created_at", "expires_at"]
+    list_filter = ["expires_at"]
+    search_fields = ["token_hash"]
+    readonly_fields = ["token_hash"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
