@@ -1,5 +1,6 @@
 """WebSocket routes of every app, combined."""
 
 from apps.common.routing import websocket_urlpatterns as common_routes
+from apps.sessions.routing import websocket_urlpatterns as sessions_routes
 
-websocket_urlpatterns = [*common_routes]
+websocket_urlpatterns = [*common_routes, *sessions_routes]

@@ -200,8 +200,16 @@ AGENT_STATS_RETENTION_DAYS = env_int("AGENT_STATS_RETENTION_DAYS", 14)
 AGENT_IMAGE_SYNC_INTERVAL = env_int("AGENT_IMAGE_SYNC_INTERVAL", 300)  # seconds
 AGENT_IMAGE_PULL_ATTEMPTS = env_int("AGENT_IMAGE_PULL_ATTEMPTS", 3)
 MANAGER_TOKEN_GRACE_MINUTES = env_int("MANAGER_TOKEN_GRACE_MINUTES", 60)
+SESSION_LIFETIME_SECONDS = env_int("SESSION_LIFETIME_SECONDS", 8 * 3600)  # hard limit from the start
+SESSION_KEEPALIVE_SECONDS = env_int("SESSION_KEEPALIVE_SECONDS", 3600)  # a keepalive extends expiry by this
+SESSION_START_TIMEOUT_SECONDS = env_int("SESSION_START_TIMEOUT_SECONDS", 120)
+SESSION_ORPHAN_GRACE_SECONDS = env_int("SESSION_ORPHAN_GRACE_SECONDS", 300)
+SCHEDULER_POLICY = os.environ.get("SCHEDULER_POLICY", "spread")  # "spread" or "pack"
+if SCHEDULER_POLICY not in {"spread", "pack"}:
+    raise ImproperlyConfigured(f"SCHEDULER_POLICY={SCHEDULER_POLICY!r}: use spread or pack.")
 
 CELERY_BEAT_SCHEDULE = {
+    "sessions-expire": {"task": "sessions.expire", "schedule": 60},
     "agents-monitor": {"task": "agents.monitor", "schedule": AGENT_CHECKIN_INTERVAL},
     "agents-image-sync": {"task": "agents.dispatch_image_sync", "schedule": AGENT_IMAGE_SYNC_INTERVAL},
 }

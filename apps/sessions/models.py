@@ -24,6 +24,8 @@ class Session(BaseModel):
     vnc_password = models.CharField(max_length=64, blank=True)
     session_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     share_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    kasm_url = models.CharField(max_length=2000, blank=True, help_text="URL the workspace opens at start.")
+    environment = models.JSONField(default=dict, blank=True, help_text="Extra env vars asked for this session.")
     started_at = models.DateTimeField(null=True, blank=True)
     keepalive_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)

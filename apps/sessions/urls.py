@@ -4,4 +4,12 @@ from apps.sessions import views
 
 urlpatterns = [
     path("", views.workspaces, name="home"),
+    path("workspaces/<hex:image_id>/launch/", views.session_launch, name="session-launch"),
+    path("sessions/", views.my_sessions, name="my-sessions"),
+    path("session/<hex:kasm_id>/", views.session_view, name="session-view"),
+    path("session/<hex:kasm_id>/status/", views.session_status, name="session-status"),
+    path("session/<hex:kasm_id>/keepalive/", views.session_keepalive_view, name="session-keepalive"),
+    path("session/<hex:kasm_id>/delete/", views.session_delete, name="session-delete"),
+    path("desktop/<hex:kasm_id>/vnc/", views.workspace_http, name="workspace-http-root"),
+    path("desktop/<hex:kasm_id>/vnc/<path:path>", views.workspace_http, name="workspace-http"),
 ]

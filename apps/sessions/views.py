@@ -1,10 +1,86 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
+from apps.common.errors import ApplicationError
+from apps.images.models import Image
 from apps.images.selectors import image_list_launchable
+from apps.sessions.proxy import workspace_fetch
+from apps.sessions.selectors import session_for_proxy, session_get, sessions_of
+from apps.sessions.services import session_destroy, session_keepalive, session_request
 
 
 @login_required
 def workspaces(request):
     """The user's start page: a tile per workspace they can launch."""
-    return render(request, "sessions/workspaces.html", {"images": image_list_launchable()})
+    images = image_list_launchable()
+    categories = sorted({category for image in images for category in image.categories})
+    return render(request, "sessions/workspaces.html", {"images": images, "categories": categories})
+
+
+@login_required
+@require_POST
+def session_launch(request, image_id):
+    image = get_object_or_404(Image, pk=image_id, enabled=True)
+    try:
+        requested = session_request(user=request.user, image=image)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("home")
+    return redirect("session-view", kasm_id=requested.session.pk)
+
+
+def _own_session(request, kasm_id):
+    session = session_get(kasm_id)
+    if session is None or session.owner_id != request.user.pk:
+        raise Http404("No such session of yours.")
+    return session
+
+
+@login_required
+def session_view(request, kasm_id):
+    """Progress while the session starts, then the desktop full-window."""
+    return render(request, "sessions/session.html", {"session": _own_session(request, kasm_id)})
+
+
+@login_required
+def session_status(request, kasm_id):
+    session = _own_session(request, kasm_id)
+    return JsonResponse({"status": session.status, "message": session.status_message})
+
+
+@login_required
+@require_POST
+def session_keepalive_view(request, kasm_id):
+    try:
+        session = session_keepalive(session=_own_session(request, kasm_id))
+    except ApplicationError as error:
+        return JsonResponse({"error_message": error.message}, status=409)
+    return JsonResponse({"expires_at": session.expires_at.isoformat()})
+
+
+@login_required
+@require_POST
+def session_delete(request, kasm_id):
+    session_destroy(session=_own_session(request, kasm_id), reason="deleted by its owner")
+    messages.success(request, "The session is being deleted.")
+    return redirect("my-sessions")
+
+
+@login_required
+def my_sessions(request):
+    return render(request, "sessions/my_sessions.html", {"sessions": sessions_of(request.user)})
+
+
+def workspace_http(request, kasm_id, path=""):
+    """The session proxy for HTTP: the owner's login or the API's session cookies."""
+    session = session_for_proxy(kasm_id=kasm_id, user=request.user, cookies=request.COOKIES)
+    if session is None:
+        return HttpResponse("Not your session, or it is not running.", status=403, content_type="text/plain")
+    status, headers, body = workspace_fetch(session, path, request.META.get("QUERY_STRING", ""))
+    response = HttpResponse(body, status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response

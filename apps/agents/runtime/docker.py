@@ -145,3 +145,90 @@ def _image_info(image, *, reference: str) -> ImageInfo:
         tags=tuple(image.tags),
         repositories=tuple(sorted(repositories)),
     )
+
+
+def container_find(docker_url: str, *, label: str, value: str) -> ContainerInfo | None:
+    """The container whose `label` equals `value` (running or not), if any."""
+    matches = [c for c in containers_with_label(docker_url, f"{label}={value}")]
+    return matches[0] if matches else None
+
+
+def container_run(
+    docker_url: str,
+    *,
+    image: str,
+    name: str,
+    labels: dict[str, str],
+    environment: dict[str, str],
+    publish_port: int,
+    publish_address: str,
+    gpus: int = 0,
+    options: dict | None = None,
+) -> str:
+    """Start a detached container with `publish_port` published on `publish_address` (a free host
+    port); `options` are further `docker run` settings (limits, security). Returns its id."""
+    kwargs = dict(options or {})
+    if gpus:
+        kwargs["device_requests"] = [docker.types.DeviceRequest(count=gpus, capabilities=[["gpu"]])]
+    container = _call(
+        f"start a container of {image}",
+        _client(docker_url).containers.run,
+        image,
+        detach=True,
+        name=name,
+        labels=labels,
+        environment=environment,
+        ports={f"{publish_port}/tcp": (publish_address, None)},
+        **kwargs,
+    )
+    return container.id
+
+
+def container_published_port(docker_url: str, container_id: str, port: int) -> int | None:
+    container = _call("inspect a container", _client(docker_url).containers.get, container_id)
+    bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(f"{port}/tcp") or []
+    return int(bindings[0]["HostPort"]) if bindings else None
+
+
+def container_status(docker_url: str, container_id: str) -> str | None:
+    """Docker's status of the container ("running", "exited", ...), or None when it is gone."""
+    try:
+        return _client(docker_url).containers.get(container_id).status
+    except docker.errors.NotFound:
+        return None
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
+        raise _translate(error, "inspect a container") from error
+
+
+def container_remove(docker_url: str, container_id: str) -> None:
+    """Remove the container, running or not; a container already gone is fine."""
+    try:
+        _client(docker_url).containers.get(container_id).remove(force=True)
+    except docker.errors.NotFound:
+        return
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
+        raise _translate(error, f"remove container {container_id[:12]}") from error
+
+
+def container_stop(docker_url: str, container_id: str) -> None:
+    _call("stop a container", lambda: _client(docker_url).containers.get(container_id).stop(timeout=10))
+
+
+def container_start(docker_url: str, container_id: str) -> None:
+    _call("start a container", lambda: _client(docker_url).containers.get(container_id).start())
+
+
+def container_exec(
+    docker_url: str, container_id: str, *, cmd: str | list[str], workdir: str = "", environment=None, user: str = ""
+) -> tuple[int, str]:
+    """Run a command in the container; returns (exit code, combined output)."""
+    container = _call("find a container", _client(docker_url).containers.get, container_id)
+    result = _call(
+        "run a command in a container",
+        container.exec_run,
+        cmd,
+        workdir=workdir or None,
+        environment=environment or None,
+        user=user,
+    )
+    return result.exit_code, result.output.decode(errors="replace")

@@ -1,0 +1,110 @@
+"""The session proxy's WebSocket: the browser's RFB stream to the container, authenticated by us."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import ssl
+
+import websockets
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from apps.images.choices import StreamProtocol
+from apps.sessions.rfb import ByteReader, RfbError, accept_client, authenticate_to_server
+from apps.sessions.selectors import session_for_proxy
+
+logger = logging.getLogger(__name__)
+CLOSE_FORBIDDEN = 4403
+CLOSE_UPSTREAM_FAILED = 4502
+
+
+class SessionVncProxyConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        session = await database_sync_to_async(session_for_proxy)(
+            kasm_id=self.scope["url_route"]["kwargs"]["kasm_id"],
+            user=self.scope.get("user"),
+            cookies=self.scope.get("cookies", {}),
+        )
+        if session is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.from_browser: asyncio.Queue[bytes | None] = asyncio.Queue()
+        try:
+            self.upstream = await _connect_upstream(session)
+        except (OSError, websockets.WebSocketException) as error:
+            logger.warning("Proxy could not reach session %s: %s", session.hex_id, error)
+            await self.close(code=CLOSE_UPSTREAM_FAILED)
+            return
+        subprotocols = self.scope.get("subprotocols", [])
+        await self.accept("binary" if "binary" in subprotocols else None)
+        self.pump = asyncio.create_task(self._relay(session.vnc_password))
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        await self.from_browser.put(bytes_data if bytes_data is not None else text_data.encode())
+
+    async def disconnect(self, code) -> None:
+        if hasattr(self, "from_browser"):
+            await self.from_browser.put(None)
+        if getattr(self, "upstream", None) is not None:
+            await self.upstream.close()
+
+    async def _browser_bytes(self) -> bytes:
+        data = await self.from_browser.get()
+        if data is None:
+            raise ConnectionError("the browser went away")
+        return data
+
+    async def _send_to_browser(self, data: bytes) -> None:
+        await self.send(bytes_data=data)
+
+    async def _relay(self, vnc_password: str) -> None:
+        upstream_reader = ByteReader(self.upstream.recv)
+        browser_reader = ByteReader(self._browser_bytes)
+        try:
+            await authenticate_to_server(upstream_reader, self.upstream.send, vnc_password)
+            await accept_client(browser_reader, self._send_to_browser)
+            await asyncio.gather(
+                self._browser_to_upstream(browser_reader.leftover()),
+                self._upstream_to_browser(upstream_reader.leftover()),
+            )
+        except (RfbError, ConnectionError, websockets.ConnectionClosed) as error:
+            logger.info("Session proxy closed: %s", error)
+        finally:
+            await self.upstream.close()
+            await self.close()
+
+    async def _browser_to_upstream(self, pending: bytes) -> None:
+        if pending:
+            await self.upstream.send(pending)
+        while (data := await self.from_browser.get()) is not None:
+            await self.upstream.send(data)  # waits while the container's side is full: backpressure
+        await self.upstream.close()
+
+    async def _upstream_to_browser(self, pending: bytes) -> None:
+        if pending:
+            await self.send(bytes_data=pending)
+        async for message in self.upstream:
+            await self.send(bytes_data=message if isinstance(message, bytes) else message.encode())
+        await self.from_browser.put(None)
+
+
+async def _connect_upstream(session):
+    address, port = session.agent.address, session.host_port
+    if session.image.stream_protocol == StreamProtocol.KASMVNC:
+        # KasmVNC images serve HTTPS with a self-signed certificate and basic auth as kasm_user.
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        credentials = base64.b64encode(f"kasm_user:{session.vnc_password}".encode()).decode()
+        return await websockets.connect(
+            f"wss://{address}:{port}/websockify",
+            ssl=context,
+            subprotocols=["binary"],
+            additional_headers={"Authorization": f"Basic {credentials}"},
+            max_size=None,
+            open_timeout=10,
+        )
+    return await websockets.connect(
+        f"ws://{address}:{port}/websockify", subprotocols=["binary"], max_size=None, open_timeout=10
+    )

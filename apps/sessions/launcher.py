@@ -1,0 +1,112 @@
+"""Agent side of a session: the container, created idempotently from a launch spec.
+
+The spec is plain JSON built by the manager (services.session_launch_spec), so a redelivered
+launch task finds the container it already started instead of starting a second one.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from apps.agents.labels import AGENT_LABEL, IMAGE_LABEL, MANAGED_LABEL, SESSION_LABEL, USER_LABEL
+from apps.agents.runtime.docker import DockerError, container_find, container_published_port, container_run
+from apps.images.choices import CpuAllocationMethod
+
+WORKSPACE_PORT = 6901
+SAFE_DEFAULTS = {
+    "privileged": False,
+    "security_opt": ["no-new-privileges"],
+    "cap_drop": ["ALL"],
+    "pids_limit": 1024,
+    "shm_size": "256m",
+    "init": True,
+}
+
+
+@dataclass(frozen=True)
+class LaunchOutcome:
+    container_id: str
+    host_port: int
+
+
+def cpu_options(method: str, cores: float) -> dict:
+    if method == CpuAllocationMethod.QUOTAS:
+        return {"nano_cpus": int(cores * 1e9)}
+    if method == CpuAllocationMethod.SHARES:
+        return {"cpu_shares": max(2, int(1024 * cores))}
+    return {}
+
+
+def container_options(spec: dict) -> dict:
+    """`docker run` options: safe defaults, the image's run_config over them, then our limits."""
+    options = {**SAFE_DEFAULTS, **spec["run_config"]}
+    if options.get("privileged") or options.get("cap_add"):
+        options.pop("cap_drop", None)  # the image asks for capabilities: do not drop them all
+    for reserved in ("name", "labels", "environment", "ports", "detach", "image"):
+        options.pop(reserved, None)
+    options["mem_limit"] = spec["memory"]
+    options.update(cpu_options(spec["cpu_allocation_method"], spec["cores"]))
+    return options
+
+
+def session_container_start(*, docker_url: str, spec: dict) -> LaunchOutcome:
+    """Start the session's container unless it exists; wait until the workspace answers on 6901."""
+    existing = container_find(docker_url, label=SESSION_LABEL, value=spec["session_id"])
+    container_id = existing.id if existing else _create(docker_url, spec)
+    host_port = container_published_port(docker_url, container_id, WORKSPACE_PORT)
+    if host_port is None:
+        raise DockerError(f"container {container_id[:12]} publishes no port {WORKSPACE_PORT}", retryable=False)
+    wait_until_answering(spec["address"], host_port, timeout=spec["start_timeout"], tls=spec["tls"])
+    return LaunchOutcome(container_id=container_id, host_port=host_port)
+
+
+def _create(docker_url: str, spec: dict) -> str:
+    labels = {
+        MANAGED_LABEL: "true",
+        SESSION_LABEL: spec["session_id"],
+        USER_LABEL: spec["username"],
+        IMAGE_LABEL: spec["image_id"],
+        AGENT_LABEL: spec["agent"],
+    }
+    return container_run(
+        docker_url,
+        image=spec["docker_image"],
+        name=f"kasm-{spec['username'][:32]}-{spec['session_id'][:12]}",
+        labels=labels,
+        environment=spec["environment"],
+        publish_port=WORKSPACE_PORT,
+        publish_address=spec["address"],
+        gpus=spec["gpus"],
+        options=container_options(spec),
+    )
+
+
+def wait_until_answering(address: str, port: int, *, timeout: float, tls: bool = False) -> None:
+    """Poll until the workspace answers HTTP on its published port (any status counts)."""
+    deadline = time.monotonic() + timeout
+    url = f"{'https' if tls else 'http'}://{address}:{port}/"
+    while True:
+        try:
+            with socket.create_connection((address, port), timeout=1):
+                pass
+            _http_answers(url, tls)
+            return
+        except OSError as error:
+            if time.monotonic() > deadline:
+                raise DockerError(
+                    f"the workspace did not answer on {address}:{port} in {timeout:.0f} s ({error})", retryable=False
+                ) from None
+            time.sleep(0.1)
+
+
+def _http_answers(url: str, tls: bool) -> None:
+    context = ssl._create_unverified_context() if tls else None  # noqa: S323  (the container's own cert)
+    try:
+        urllib.request.urlopen(url, timeout=2, context=context).close()  # noqa: S310
+    except urllib.error.HTTPError:
+        return  # it answered (401 from a KasmVNC image without credentials, for one)

@@ -1,0 +1,82 @@
+"""The RFB (VNC) handshake on both sides of the session proxy.
+
+Towards the container the proxy is the client and answers VNC authentication with the session's
+secret; towards the browser it is the server and offers security type None, so the secret never
+leaves the server. After the handshake, bytes flow unchanged.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+RFB_VERSION = b"RFB 003.008\n"
+SECURITY_NONE = 1
+SECURITY_VNC_AUTH = 2
+
+
+class RfbError(Exception):
+    """The other side broke the handshake; the message says how."""
+
+
+class ByteReader:
+    """Exact reads over a stream of WebSocket messages that split bytes anywhere."""
+
+    def __init__(self, receive):
+        self._receive = receive  # async () -> bytes
+        self._buffer = bytearray()
+
+    async def read(self, count: int) -> bytes:
+        while len(self._buffer) < count:
+            self._buffer += await self._receive()
+        data, self._buffer = bytes(self._buffer[:count]), self._buffer[count:]
+        return data
+
+    def leftover(self) -> bytes:
+        data, self._buffer = bytes(self._buffer), bytearray()
+        return data
+
+
+def vnc_auth_response(password: str, challenge: bytes) -> bytes:
+    """DES of the challenge with the password as key (8 bytes, each byte's bits mirrored: VNC's quirk)."""
+    key = bytes(int(f"{byte:08b}"[::-1], 2) for byte in password.encode()[:8].ljust(8, b"\0"))
+    encryptor = Cipher(TripleDES(key * 3), modes.ECB()).encryptor()  # noqa: S305  (the protocol is DES-ECB)
+    return encryptor.update(challenge) + encryptor.finalize()
+
+
+async def authenticate_to_server(reader: ByteReader, send, password: str) -> None:
+    """Client side of the handshake with the container, up to a successful SecurityResult."""
+    version = await reader.read(12)
+    if not version.startswith(b"RFB 003."):
+        raise RfbError(f"the workspace did not greet with RFB ({version!r})")
+    await send(RFB_VERSION)
+    (count,) = await reader.read(1)
+    if count == 0:
+        (length,) = struct.unpack(">I", await reader.read(4))
+        raise RfbError(f"the workspace refused the connection: {(await reader.read(length)).decode(errors='replace')}")
+    offered = set(await reader.read(count))
+    if SECURITY_VNC_AUTH in offered:
+        await send(bytes([SECURITY_VNC_AUTH]))
+        await send(vnc_auth_response(password, await reader.read(16)))
+    elif SECURITY_NONE in offered:
+        await send(bytes([SECURITY_NONE]))
+    else:
+        raise RfbError(f"the workspace offers no supported security type ({sorted(offered)})")
+    (result,) = struct.unpack(">I", await reader.read(4))
+    if result != 0:
+        raise RfbError("the workspace refused the session's VNC password")
+
+
+async def accept_client(reader: ByteReader, send) -> None:
+    """Server side of the handshake with the browser: security type None, then SecurityResult OK."""
+    await send(RFB_VERSION)
+    version = await reader.read(12)
+    if not version.startswith(b"RFB 003."):
+        raise RfbError(f"the client did not answer with an RFB version ({version!r})")
+    await send(bytes([1, SECURITY_NONE]))
+    (choice,) = await reader.read(1)
+    if choice != SECURITY_NONE:
+        raise RfbError(f"the client chose security type {choice}; only None (1) is offered")
+    await send(struct.pack(">I", 0))

@@ -1,0 +1,42 @@
+"""Reads of the sessions app."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+
+from apps.common.hashing import secret_matches
+from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session
+
+
+def session_get(kasm_id) -> Session | None:
+    try:
+        key = kasm_id if isinstance(kasm_id, uuid.UUID) else uuid.UUID(str(kasm_id))
+    except ValueError:
+        return None
+    return Session.objects.select_related("owner", "image", "agent").filter(pk=key).first()
+
+
+def session_for_proxy(*, kasm_id, user, cookies: dict) -> Session | None:
+    """The running session the request may reach: its owner's login, or the API's cookies
+    `username` + `session_token`. Anyone else gets None."""
+    session = session_get(kasm_id)
+    if session is None or session.status != SessionStatus.RUNNING or not session.host_port:
+        return None
+    if user is not None and user.is_authenticated and user.pk == session.owner_id:
+        return session
+    token, username = cookies.get("session_token", ""), cookies.get("username", "")
+    if token and username == session.owner.get_username() and secret_matches(token, session.session_token_hash):
+        return session
+    return None
+
+
+def sessions_of(user) -> QuerySet[Session]:
+    return (
+        Session.objects.filter(owner=user)
+        .exclude(status=SessionStatus.DELETED)
+        .select_related("image", "agent")
+        .order_by("-created_at")
+    )

@@ -1,0 +1,247 @@
+"""Writes of the sessions app: request, launch results, keepalive, pause/resume, destroy, expiry
+and reconciliation with what agents report."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.services import profile_for_user
+from apps.agents.capacity import Resources
+from apps.agents.models import Agent
+from apps.agents.services import agent_release_capacity
+from apps.common.errors import ApplicationError
+from apps.common.hashing import generate_secret, hash_secret
+from apps.common.realtime import push_after_commit, user_group
+from apps.images.choices import StreamProtocol
+from apps.images.models import Image
+from apps.sessions.choices import SessionStatus
+from apps.sessions.dispatch import send_to_agent_after_commit
+from apps.sessions.models import Session
+from apps.sessions.scheduler import session_place
+
+logger = logging.getLogger(__name__)
+
+# States in which a session holds its reservation on the agent.
+HOLDING = [
+    SessionStatus.REQUESTED,
+    SessionStatus.PROVISIONING,
+    SessionStatus.STARTING,
+    SessionStatus.RUNNING,
+    SessionStatus.STOPPING,
+    SessionStatus.STOPPED,
+    SessionStatus.PAUSED,
+    SessionStatus.DELETING,
+]
+LIVE = [s for s in HOLDING if s != SessionStatus.DELETING]
+
+
+@dataclass(frozen=True)
+class RequestedSession:
+    session: Session
+    session_token: str  # shown once; only its hash is stored
+
+
+def session_request(
+    *,
+    user,
+    image: Image,
+    kasm_url: str = "",
+    environment: dict | None = None,
+    language: str = "",
+    timezone_name: str = "",
+) -> RequestedSession:
+    """Place the session on an agent (claiming capacity) and queue its launch there."""
+    if not image.enabled:
+        raise ApplicationError(f"The workspace '{image.friendly_name}' is disabled.")
+    profile = profile_for_user(user=user)
+    now = timezone.now()
+    token = generate_secret()
+    with transaction.atomic():
+        agent = session_place(image)
+        session = Session.objects.create(
+            owner=user,
+            image=image,
+            agent=agent,
+            status=SessionStatus.PROVISIONING,
+            reserved_cores=image.cores,
+            reserved_memory=image.memory,
+            reserved_gpus=image.gpus,
+            vnc_password=generate_secret(18),
+            session_token_hash=hash_secret(token),
+            kasm_url=kasm_url,
+            environment={
+                **profile.environment,
+                **(environment or {}),
+                "LANG": language or profile.language,
+                "TZ": timezone_name or profile.timezone,
+            },
+            keepalive_at=now,
+            expires_at=now
+            + timedelta(seconds=min(settings.SESSION_KEEPALIVE_SECONDS, settings.SESSION_LIFETIME_SECONDS)),
+        )
+        send_to_agent_after_commit(agent, "sessions.launch", session_launch_spec(session))
+    return RequestedSession(session=session, session_token=token)
+
+
+def session_launch_spec(session: Session) -> dict:
+    """Everything the agent needs to start the container, as plain JSON."""
+    image = session.image
+    return {
+        "session_id": session.hex_id,
+        "username": session.owner.get_username(),
+        "image_id": image.hex_id,
+        "agent": session.agent.hostname,
+        "address": session.agent.address,
+        "docker_image": image.docker_image,
+        "cores": image.cores,
+        "memory": image.memory,
+        "gpus": image.gpus,
+        "cpu_allocation_method": image.cpu_allocation_method,
+        "run_config": image.run_config or {},
+        "exec_config": image.exec_config or {},
+        "tls": image.stream_protocol == StreamProtocol.KASMVNC,
+        "start_timeout": settings.SESSION_START_TIMEOUT_SECONDS,
+        "environment": {
+            **{str(k): str(v) for k, v in session.environment.items()},
+            "VNC_PW": session.vnc_password,
+            "KASM_URL": session.kasm_url,
+            "KASM_USER": session.owner.get_username(),
+        },
+    }
+
+
+def _transition(session: Session, *, to: str, allowed_from: list[str], **fields) -> bool:
+    """Conditional status change; False when another process moved the session first."""
+    updated = Session.objects.filter(pk=session.pk, status__in=allowed_from).update(status=to, **fields)
+    if updated:
+        session.status = to
+        for name, value in fields.items():
+            setattr(session, name, value)
+        push_after_commit(
+            group=user_group(session.owner_id),
+            topic="session.status",
+            payload={"kasm_id": session.hex_id, "status": to, "message": fields.get("status_message", "")},
+        )
+    return bool(updated)
+
+
+def _release(session: Session) -> None:
+    if session.agent_id:
+        request = Resources(session.reserved_cores, session.reserved_memory, session.reserved_gpus)
+        agent_release_capacity(agent_id=session.agent_id, request=request)
+
+
+@transaction.atomic
+def session_mark_running(*, session: Session, container_id: str, host_port: int) -> None:
+    now = timezone.now()
+    started = _transition(
+        session,
+        to=SessionStatus.RUNNING,
+        allowed_from=[SessionStatus.PROVISIONING, SessionStatus.STARTING],
+        container_id=container_id,
+        host_port=host_port,
+        started_at=now,
+        status_message="",
+    )
+    if not started and session.status in (SessionStatus.DELETING, SessionStatus.DELETED):
+        send_to_agent_after_commit(session.agent, "sessions.destroy", session.hex_id)  # deleted while starting
+
+
+@transaction.atomic
+def session_mark_failed(*, session: Session, reason: str) -> None:
+    """The launch failed: error state with the reason, and the reservation goes back."""
+    if _transition(session, to=SessionStatus.ERROR, allowed_from=LIVE, status_message=reason):
+        _release(session)
+        logger.warning("Session %s failed: %s", session.hex_id, reason)
+
+
+def session_keepalive(*, session: Session) -> Session:
+    if session.status not in LIVE:
+        raise ApplicationError(f"Session {session.hex_id} is {session.status}; only a live session can be kept alive.")
+    now = timezone.now()
+    hard_limit = (session.started_at or session.created_at) + timedelta(seconds=settings.SESSION_LIFETIME_SECONDS)
+    expires_at = min(now + timedelta(seconds=settings.SESSION_KEEPALIVE_SECONDS), hard_limit)
+    Session.objects.filter(pk=session.pk).update(keepalive_at=now, expires_at=expires_at)
+    session.keepalive_at, session.expires_at = now, expires_at
+    return session
+
+
+@transaction.atomic
+def session_destroy(*, session: Session, reason: str = "") -> None:
+    """Queue the deletion (idempotent: a session already going or gone stays as it is)."""
+    allowed = [*LIVE, SessionStatus.ERROR]
+    if _transition(session, to=SessionStatus.DELETING, allowed_from=allowed, status_message=reason):
+        if session.agent_id:
+            send_to_agent_after_commit(session.agent, "sessions.destroy", session.hex_id)
+        else:
+            session_mark_deleted(session=session)
+
+
+@transaction.atomic
+def session_mark_deleted(*, session: Session) -> None:
+    held = session.status != SessionStatus.ERROR  # an errored session gave its reservation back already
+    if _transition(session, to=SessionStatus.DELETED, allowed_from=[SessionStatus.DELETING]) and held:
+        _release(session)
+
+
+def sessions_expire(*, now: datetime | None = None) -> list[Session]:
+    """Destroy the sessions whose expiry passed (no keepalive in time, or their lifetime is over)."""
+    now = now or timezone.now()
+    expired = list(Session.objects.filter(status__in=LIVE, expires_at__lt=now).select_related("agent", "owner"))
+    for session in expired:
+        session_destroy(session=session, reason="expired")
+    return expired
+
+
+def sessions_reconcile(*, agent: Agent, containers: list, now: datetime | None = None) -> None:
+    """Compare what the agent runs with the database, both ways.
+
+    A running session whose container vanished goes to error (its capacity is released). A container
+    with our labels that belongs to no live session is removed once it has been seen for the grace
+    period (so a container that is still being recorded is not removed by mistake).
+    """
+    now = now or timezone.now()
+    reported = {container.session_id: container for container in containers}
+    vanished = Session.objects.filter(agent=agent, status=SessionStatus.RUNNING).exclude(
+        id__in=[_as_uuid(session_id) for session_id in reported if _as_uuid(session_id)]
+    )
+    for session in vanished:
+        session_mark_failed(session=session, reason="The session's container vanished from its agent.")
+    known_live = set(
+        Session.objects.filter(id__in=[u for u in map(_as_uuid, reported) if u], status__in=HOLDING).values_list(
+            "id", flat=True
+        )
+    )
+    grace = timedelta(seconds=settings.SESSION_ORPHAN_GRACE_SECONDS)
+    for session_id, container in reported.items():
+        if _as_uuid(session_id) in known_live:
+            continue
+        if _orphan_first_seen(container.container_id, now) <= now - grace:
+            logger.warning("Removing orphan container %s on %s", container.container_id[:12], agent.hostname)
+            send_to_agent_after_commit(agent, "sessions.destroy", session_id)
+
+
+def _orphan_first_seen(container_id: str, now: datetime) -> datetime:
+    return cache.get_or_set(f"sessions:orphan-seen:{container_id}", now, timeout=24 * 3600)
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def sessions_flag_agent_offline(*, agent: Agent) -> int:
+    """Sessions on an agent that went silent keep their state but say so."""
+    return Session.objects.filter(agent=agent, status__in=LIVE).update(
+        status_message=f"Agent '{agent.hostname}' is offline; the session may be unreachable."
+    )

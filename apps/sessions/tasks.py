@@ -1,0 +1,101 @@
+"""Celery tasks of sessions. `sessions.launch` and `sessions.destroy` run on the session's agent;
+the others on the manager. Each agent task reports back with the manager token."""
+
+import logging
+import uuid
+
+from celery import shared_task
+from django.conf import settings
+
+from apps.agents.labels import SESSION_LABEL
+from apps.agents.runtime.docker import DockerError, container_exec, container_find, container_remove
+from apps.agents.services import manager_token_is_valid
+from apps.sessions.dispatch import send_to_manager
+from apps.sessions.launcher import session_container_start
+from apps.sessions.models import Session
+from apps.sessions.services import (
+    session_mark_deleted,
+    session_mark_failed,
+    session_mark_running,
+    sessions_expire,
+)
+
+logger = logging.getLogger(__name__)
+HOOKS_ON_START = ("first_launch", "assign", "go")
+
+
+@shared_task(name="sessions.launch", time_limit=900, acks_late=True, ignore_result=True)
+def session_launch_task(spec: dict) -> None:
+    """On the agent: start (or find) the container, run the exec hooks, report to the manager."""
+    try:
+        outcome = session_container_start(docker_url=settings.DOCKER_URL, spec=spec)
+        for hook in HOOKS_ON_START:
+            _run_hook(outcome.container_id, spec, hook)
+    except DockerError as error:
+        send_to_manager("sessions.launch_failed", settings.MANAGER_TOKEN, spec["session_id"], str(error))
+        return
+    send_to_manager(
+        "sessions.launched", settings.MANAGER_TOKEN, spec["session_id"], outcome.container_id, outcome.host_port
+    )
+
+
+def _run_hook(container_id: str, spec: dict, hook: str) -> None:
+    config = spec["exec_config"].get(hook)
+    if not config or not config.get("cmd"):
+        return
+    environment = {**config.get("environment", {}), "KASM_URL": spec["environment"].get("KASM_URL", "")}
+    exit_code, output = container_exec(
+        settings.DOCKER_URL,
+        container_id,
+        cmd=config["cmd"],
+        workdir=config.get("workdir", ""),
+        environment=environment,
+        user=config.get("user", ""),
+    )
+    if exit_code != 0:
+        raise DockerError(f"exec_config hook '{hook}' exited with {exit_code}: {output[-500:]}", retryable=False)
+
+
+@shared_task(name="sessions.destroy", time_limit=120, acks_late=True, ignore_result=True)
+def session_destroy_task(session_id: str) -> None:
+    """On the agent: remove the session's container (if any is left), report to the manager."""
+    container = container_find(settings.DOCKER_URL, label=SESSION_LABEL, value=session_id)
+    if container is not None:
+        container_remove(settings.DOCKER_URL, container.id)
+    send_to_manager("sessions.destroyed", settings.MANAGER_TOKEN, session_id)
+
+
+def _session_from_agent(token: str, session_id: str) -> Session | None:
+    if not manager_token_is_valid(token):
+        logger.warning("Refused a session report for %s: invalid or expired manager token", session_id)
+        return None
+    try:
+        return Session.objects.select_related("agent", "owner").filter(pk=uuid.UUID(session_id)).first()
+    except ValueError:
+        return None
+
+
+@shared_task(name="sessions.launched", time_limit=30, ignore_result=True)
+def session_launched_task(token: str, session_id: str, container_id: str, host_port: int) -> None:
+    session = _session_from_agent(token, session_id)
+    if session is not None:
+        session_mark_running(session=session, container_id=container_id, host_port=host_port)
+
+
+@shared_task(name="sessions.launch_failed", time_limit=30, ignore_result=True)
+def session_launch_failed_task(token: str, session_id: str, reason: str) -> None:
+    session = _session_from_agent(token, session_id)
+    if session is not None:
+        session_mark_failed(session=session, reason=reason)
+
+
+@shared_task(name="sessions.destroyed", time_limit=30, ignore_result=True)
+def session_destroyed_task(token: str, session_id: str) -> None:
+    session = _session_from_agent(token, session_id)
+    if session is not None:
+        session_mark_deleted(session=session)
+
+
+@shared_task(name="sessions.expire", time_limit=120, ignore_result=True)
+def sessions_expire_task() -> None:
+    sessions_expire()

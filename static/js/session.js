@@ -1,0 +1,40 @@
+import { onLiveUpdate } from "./live.js";
+
+const root = document.getElementById("session");
+const kasmId = root.dataset.kasmId;
+const desktop = document.getElementById("session-desktop");
+const csrf = document.querySelector("[name=csrfmiddlewaretoken]").value;
+const FINAL = ["error", "deleted", "deleting"];
+
+function show(status, message) {
+  root.dataset.status = status;
+  document.getElementById("session-status").textContent = status;
+  document.getElementById("session-message").textContent = message || "";
+  if (status === "running" && desktop.hidden) {
+    desktop.src = desktop.dataset.src;
+    desktop.hidden = false;
+    document.getElementById("session-progress").hidden = true;
+  }
+  if (FINAL.includes(status)) document.getElementById("session-progressbar").hidden = true;
+}
+
+async function poll() {
+  const response = await fetch(`/session/${kasmId}/status/`, { credentials: "same-origin" });
+  if (response.ok) {
+    const state = await response.json();
+    show(state.status, state.message);
+    if (state.status !== "running" && !FINAL.includes(state.status)) setTimeout(poll, 1000);
+  }
+}
+
+onLiveUpdate("session.", (message) => {
+  if (message.payload.kasm_id === kasmId) show(message.payload.status, message.payload.message);
+});
+poll();
+
+// Keep the session alive while this tab is open.
+setInterval(() => {
+  if (root.dataset.status === "running") {
+    fetch(`/session/${kasmId}/keepalive/`, { method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin" });
+  }
+}, 60_000);
