@@ -1,9 +1,5 @@
 """Real agent workers on two separate Docker engines, checking in through Redis to a manager worker."""
 
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
@@ -18,51 +14,10 @@ from apps.agents.models import Agent, AgentImage
 from apps.agents.services import agents_mark_offline, manager_token_rotate
 from apps.agents.tasks import agents_dispatch_image_sync_task
 from apps.images.models import Image
-from tests.conftest import ROOT
+from tests.workers import Workers, wait_for
 
 BUSYBOX, DESKTOP = RECIPES
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Workers:
-    """Starts worker processes in their own process groups and stops them all at the end."""
-
-    def __init__(self, env: dict):
-        self.env = env
-        self.processes: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, *args: str, env: dict | None = None) -> None:
-        self.processes[name] = subprocess.Popen(
-            [sys.executable, *args],
-            cwd=ROOT,
-            env={**os.environ, **self.env, **(env or {})},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
-    def start_agent(self, name: str, docker_url: str, token: str) -> None:
-        command = ["manage.py", "run_agent", "--name", name, "--docker-url", docker_url, "--concurrency", "1"]
-        self.start(name, *command, env={"MANAGER_TOKEN": token})
-
-    def stop(self, name: str) -> None:
-        process = self.processes.pop(name)
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-
-    def stop_all(self) -> None:
-        for name in list(self.processes):
-            self.stop(name)
-
-
-def wait_for(condition, timeout: float = 30, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture

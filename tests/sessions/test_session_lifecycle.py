@@ -1,0 +1,127 @@
+"""A session end to end on the real engine, broker and database: launch, reach it through the
+proxy with the API's cookies, destroy it; and the proxy refusing everyone else."""
+
+import docker
+import pytest
+import requests
+from websockets.sync.client import connect
+
+from apps.agents.models import Agent
+from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session
+from apps.sessions.services import session_destroy, session_request
+from tests.sessions.rfb_client import handshake_as_browser
+from tests.workers import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def status_of(session: Session) -> str:
+    return Session.objects.get(pk=session.pk).status
+
+
+def wait_for_status(session: Session, status: str, timeout: float = 60) -> Session:
+    wait_for(lambda: status_of(session) in (status, SessionStatus.ERROR), timeout=timeout, what=status)
+    session.refresh_from_db()
+    assert session.status == status, session.status_message
+    return session
+
+
+def cookies_for(session: Session, token: str) -> dict:
+    return {"username": session.owner.username, "session_token": token}
+
+
+def ws_url(base_url: str, session: Session) -> str:
+    return base_url.replace("http", "ws") + f"/desktop/{session.hex_id}/vnc/websockify"
+
+
+def cookie_header(cookies: dict) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def test_busybox_session_launches_is_reachable_through_the_proxy_and_is_destroyed(
+    platform, alice, busybox_image, docker_url
+):
+    requested = session_request(user=alice, image=busybox_image)
+    session = wait_for_status(requested.session, SessionStatus.RUNNING)
+    container = docker.DockerClient(base_url=docker_url).containers.get(session.container_id)
+    config = container.attrs["HostConfig"]
+    assert config["NanoCpus"] == 500_000_000 and config["Memory"] == busybox_image.memory
+    assert config["PortBindings"]["6901/tcp"][0]["HostIp"] == "127.0.0.1"
+    assert "no-new-privileges" in config["SecurityOpt"] and config["CapDrop"] == ["ALL"] and not config["Privileged"]
+    environment = dict(item.split("=", 1) for item in container.attrs["Config"]["Env"])
+    assert environment["VNC_PW"] == session.vnc_password and environment["KASM_USER"] == "alice"
+    assert container.labels["org.kasm-local.session"] == session.hex_id
+
+    cookies = cookies_for(session, requested.session_token)
+    page = requests.get(f"{platform}/desktop/{session.hex_id}/vnc/", cookies=cookies, timeout=10)
+    assert page.status_code == 200 and "busybox test workspace" in page.text
+    with connect(
+        ws_url(platform, session),
+        origin=platform,
+        additional_headers={"Cookie": cookie_header(cookies)},
+        subprotocols=["binary"],
+        open_timeout=10,
+    ) as websocket:
+        stream = handshake_as_browser(websocket)
+        payload = b"\x01\x00echo through the proxy\x00"
+        websocket.send(payload)
+        assert stream.read(len(payload)) == payload
+
+    session_destroy(session=session, reason="test")
+    wait_for_status(session, SessionStatus.DELETED)
+    with pytest.raises(docker.errors.NotFound):
+        docker.DockerClient(base_url=docker_url).containers.get(session.container_id)
+    agent = Agent.objects.get(hostname="local")
+    assert (agent.reserved_cores, agent.reserved_sessions) == (0, 0)
+
+
+def test_the_proxy_refuses_wrong_missing_or_foreign_credentials_and_bad_origins(
+    platform, alice, django_user_model, busybox_image
+):
+    mallory = django_user_model.objects.create_user(username="mallory", password="mallory-pw-1")
+    mine = session_request(user=alice, image=busybox_image)
+    theirs = session_request(user=mallory, image=busybox_image)
+    session = wait_for_status(mine.session, SessionStatus.RUNNING)
+    wait_for_status(theirs.session, SessionStatus.RUNNING)
+    http_url = f"{platform}/desktop/{session.hex_id}/vnc/"
+    refused = [
+        {},
+        {"username": "alice", "session_token": "wrong"},
+        {"username": "mallory", "session_token": theirs.session_token},  # another user's token
+        {"username": "alice", "session_token": theirs.session_token},
+    ]
+    for cookies in refused:
+        assert requests.get(http_url, cookies=cookies, timeout=10).status_code == 403, cookies
+        with pytest.raises(Exception, match="403"):
+            connect(ws_url(platform, session), origin=platform, additional_headers={"Cookie": cookie_header(cookies)})
+    good = cookie_header(cookies_for(session, mine.session_token))
+    with pytest.raises(Exception, match="403"):
+        connect(ws_url(platform, session), origin="http://evil.example", additional_headers={"Cookie": good})
+    with connect(ws_url(platform, session), origin=platform, additional_headers={"Cookie": good}) as websocket:
+        handshake_as_browser(websocket)
+
+
+def test_desktop_session_authenticates_to_vnc_with_its_secret_behind_the_proxy(platform, alice, desktop_image):
+    requested = session_request(user=alice, image=desktop_image)
+    session = wait_for_status(requested.session, SessionStatus.RUNNING, timeout=120)
+    cookies = cookie_header(cookies_for(session, requested.session_token))
+    with connect(
+        ws_url(platform, session), origin=platform, additional_headers={"Cookie": cookies}, open_timeout=10
+    ) as websocket:
+        stream = handshake_as_browser(websocket)
+        websocket.send(b"\x01")  # ClientInit, shared
+        width, height = int.from_bytes(stream.read(2), "big"), int.from_bytes(stream.read(2), "big")
+        assert (width, height) == (1280, 800)
+    session_destroy(session=session)
+    wait_for_status(session, SessionStatus.DELETED)
+
+
+def test_launch_of_a_missing_image_ends_in_error_and_releases_the_reservation(platform, alice, busybox_image):
+    busybox_image.docker_image = "kasm-local/not-built-anywhere:1"
+    busybox_image.save()
+    requested = session_request(user=alice, image=busybox_image)
+    wait_for(lambda: status_of(requested.session) == SessionStatus.ERROR, timeout=60, what="error")
+    requested.session.refresh_from_db()
+    assert "not-built-anywhere" in requested.session.status_message
+    assert Agent.objects.get(hostname="local").reserved_sessions == 0
