@@ -14,7 +14,13 @@ import urllib.request
 from dataclasses import dataclass
 
 from apps.agents.labels import AGENT_LABEL, IMAGE_LABEL, MANAGED_LABEL, SESSION_LABEL, USER_LABEL
-from apps.agents.runtime.docker import DockerError, container_find, container_published_port, container_run
+from apps.agents.runtime.docker import (
+    DockerError,
+    container_find,
+    container_published_port,
+    container_remove,
+    container_run,
+)
 from apps.images.choices import CpuAllocationMethod
 
 WORKSPACE_PORT = 6901
@@ -58,10 +64,14 @@ def session_container_start(*, docker_url: str, spec: dict) -> LaunchOutcome:
     """Start the session's container unless it exists; wait until the workspace answers on 6901."""
     existing = container_find(docker_url, label=SESSION_LABEL, value=spec["session_id"])
     container_id = existing.id if existing else _create(docker_url, spec)
-    host_port = container_published_port(docker_url, container_id, WORKSPACE_PORT)
-    if host_port is None:
-        raise DockerError(f"container {container_id[:12]} publishes no port {WORKSPACE_PORT}", retryable=False)
-    wait_until_answering(spec["address"], host_port, timeout=spec["start_timeout"], tls=spec["tls"])
+    try:
+        host_port = container_published_port(docker_url, container_id, WORKSPACE_PORT)
+        if host_port is None:
+            raise DockerError(f"container {container_id[:12]} publishes no port {WORKSPACE_PORT}", retryable=False)
+        wait_until_answering(spec["address"], host_port, timeout=spec["start_timeout"], tls=spec["tls"])
+    except DockerError:
+        container_remove(docker_url, container_id)  # a failed launch leaves nothing behind
+        raise
     return LaunchOutcome(container_id=container_id, host_port=host_port)
 
 

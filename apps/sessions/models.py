@@ -20,6 +20,7 @@ class Session(BaseModel):
     reserved_cores = models.FloatField(default=0)
     reserved_memory = models.BigIntegerField(default=0)
     reserved_gpus = models.PositiveIntegerField(default=0)
+    capacity_released = models.BooleanField(default=False, help_text="The reservation went back to the agent.")
     # Server-side only: the proxy authenticates to the container with it; it never reaches a browser.
     vnc_password = models.CharField(max_length=64, blank=True)
     session_token_hash = models.CharField(max_length=64, blank=True, db_index=True)

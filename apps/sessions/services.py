@@ -134,7 +134,9 @@ def _transition(session: Session, *, to: str, allowed_from: list[str], **fields)
 
 
 def _release(session: Session) -> None:
-    if session.agent_id:
+    """Give the reservation back, once: the flag is claimed with a conditional update."""
+    claimed = Session.objects.filter(pk=session.pk, capacity_released=False).update(capacity_released=True)
+    if claimed and session.agent_id:
         request = Resources(session.reserved_cores, session.reserved_memory, session.reserved_gpus)
         agent_release_capacity(agent_id=session.agent_id, request=request)
 
@@ -187,8 +189,7 @@ def session_destroy(*, session: Session, reason: str = "") -> None:
 
 @transaction.atomic
 def session_mark_deleted(*, session: Session) -> None:
-    held = session.status != SessionStatus.ERROR  # an errored session gave its reservation back already
-    if _transition(session, to=SessionStatus.DELETED, allowed_from=[SessionStatus.DELETING]) and held:
+    if _transition(session, to=SessionStatus.DELETED, allowed_from=[SessionStatus.DELETING]):
         _release(session)
 
 

@@ -1,0 +1,90 @@
+"""The agent side of a launch on the real engine: limits per CPU method, idempotence, exec hooks."""
+
+import uuid
+
+import docker
+import pytest
+
+from apps.agents.runtime.docker import DockerError, container_remove
+from apps.images.choices import CpuAllocationMethod
+from apps.sessions.launcher import container_options, session_container_start
+from tests.sessions.conftest import BUSYBOX
+
+
+def spec(**changes) -> dict:
+    values = {
+        "session_id": uuid.uuid4().hex,
+        "username": "alice",
+        "image_id": uuid.uuid4().hex,
+        "agent": "local",
+        "address": "127.0.0.1",
+        "docker_image": BUSYBOX.tag,
+        "cores": 1.5,
+        "memory": 256 * 1024**2,
+        "gpus": 0,
+        "cpu_allocation_method": CpuAllocationMethod.INHERIT,
+        "run_config": {},
+        "exec_config": {},
+        "tls": False,
+        "start_timeout": 30,
+        "environment": {"VNC_PW": "pw", "KASM_URL": "", "KASM_USER": "alice"},
+    }
+    return {**values, **changes}
+
+
+@pytest.fixture
+def started(docker_url, built_images):
+    ids = []
+
+    def start(launch_spec: dict):
+        outcome = session_container_start(docker_url=docker_url, spec=launch_spec)
+        ids.append(outcome.container_id)
+        return outcome, docker.DockerClient(base_url=docker_url).containers.get(outcome.container_id)
+
+    yield start
+    for container_id in ids:
+        container_remove(docker_url, container_id)
+
+
+@pytest.mark.parametrize(
+    ("method", "nano_cpus", "cpu_shares"),
+    [
+        (CpuAllocationMethod.INHERIT, 0, 0),
+        (CpuAllocationMethod.QUOTAS, 1_500_000_000, 0),
+        (CpuAllocationMethod.SHARES, 0, 1536),
+    ],
+)
+def test_cpu_allocation_methods_become_docker_limits(started, method, nano_cpus, cpu_shares):
+    _, container = started(spec(cpu_allocation_method=method))
+    config = container.attrs["HostConfig"]
+    assert (config["NanoCpus"], config["CpuShares"], config["Memory"]) == (nano_cpus, cpu_shares, 256 * 1024**2)
+    assert config["PidsLimit"] == 1024 and config["Init"] is True
+
+
+def test_a_redelivered_launch_finds_the_container_it_started(started):
+    launch = spec()
+    first, _ = started(launch)
+    again, _ = started(launch)
+    assert again == first
+
+
+def test_run_config_overrides_defaults_but_not_our_labels_or_ports(started):
+    _, container = started(spec(run_config={"hostname": "ws-1", "pids_limit": 64, "labels": {"x": "y"}}))
+    assert container.attrs["Config"]["Hostname"] == "ws-1" and container.attrs["HostConfig"]["PidsLimit"] == 64
+    assert "x" not in container.labels and container.labels["org.kasm-local.managed"] == "true"
+
+
+def test_images_asking_for_capabilities_keep_them():
+    options = container_options(spec(run_config={"cap_add": ["SYS_ADMIN"]}))
+    assert "cap_drop" not in options and options["cap_add"] == ["SYS_ADMIN"]
+
+
+def test_a_workspace_that_never_answers_times_out(docker_url, built_images):
+    launch = spec(run_config={"entrypoint": ["sleep", "60"]}, start_timeout=1)
+    with pytest.raises(DockerError, match="did not answer"):
+        session_container_start(docker_url=docker_url, spec=launch)
+    client = docker.DockerClient(base_url=docker_url)
+    for container in client.containers.list(
+        all=True, filters={"label": f"org.kasm-local.session={launch['session_id']}"}
+    ):
+        container.remove(force=True)
