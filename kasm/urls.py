@@ -5,12 +5,14 @@ from django.views.static import serve
 
 from apps.common import views as common_views
 from apps.common.converters import HexUuidConverter
+from apps.sessions.api.public import public_api
 
 register_converter(HexUuidConverter, "hex")
 
 urlpatterns = [
     path("", include("apps.sessions.urls")),
     path("health", common_views.health, name="health"),
+    path("api/public/<str:name>", public_api, name="public-api"),
     path("accounts/", include("apps.accounts.urls")),
     path("console/", include("apps.agents.urls")),
     path("api/console/", include("apps.agents.api.urls")),

@@ -12,6 +12,16 @@ class Profile(BaseModel):
     language = models.CharField(max_length=32, default="en_US.UTF-8")
     timezone = models.CharField(max_length=64, default="UTC")
     environment = models.JSONField(default=dict, blank=True, help_text="Extra environment variables for sessions.")
+    phone = models.CharField(max_length=50, blank=True)
+    organization = models.CharField(max_length=200, blank=True)
+    locked = models.BooleanField(default=False, help_text="A locked user cannot log in or launch sessions.")
+    ssh_public_key = models.TextField(blank=True)
+    show_tips = models.BooleanField(default=True)
+    theme = models.CharField(max_length=20, default="Light")
+    toggle_control_panel = models.BooleanField(default=True)
+    auto_login_kasm = models.BooleanField(default=False)
+    # An Image id; a plain value because accounts sits below the images app.
+    default_image = models.UUIDField(null=True, blank=True)
 
     class Meta:
         permissions = [("access_console", "Can use the admin console")]

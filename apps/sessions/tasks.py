@@ -99,3 +99,24 @@ def session_destroyed_task(token: str, session_id: str) -> None:
 @shared_task(name="sessions.expire", time_limit=120, ignore_result=True)
 def sessions_expire_task() -> None:
     sessions_expire()
+
+
+@shared_task(name="sessions.exec", time_limit=300)
+def session_exec_task(session_id: str, exec_config: dict) -> dict:
+    """On the agent: run a command in the session's container; the caller waits for the result."""
+    container = container_find(settings.DOCKER_URL, label=SESSION_LABEL, value=session_id)
+    if container is None:
+        return {"exit_code": None, "output": "", "error": "The session's container is gone."}
+    try:
+        exit_code, output = container_exec(
+            settings.DOCKER_URL,
+            container.id,
+            cmd=exec_config["cmd"],
+            workdir=exec_config.get("workdir", ""),
+            environment=exec_config.get("environment") or None,
+            user=exec_config.get("user", ""),
+            privileged=bool(exec_config.get("privileged")),
+        )
+    except DockerError as error:
+        return {"exit_code": None, "output": "", "error": str(error)}
+    return {"exit_code": exit_code, "output": output}

@@ -219,7 +219,14 @@ def container_start(docker_url: str, container_id: str) -> None:
 
 
 def container_exec(
-    docker_url: str, container_id: str, *, cmd: str | list[str], workdir: str = "", environment=None, user: str = ""
+    docker_url: str,
+    container_id: str,
+    *,
+    cmd: str | list[str],
+    workdir: str = "",
+    environment=None,
+    user: str = "",
+    privileged: bool = False,
 ) -> tuple[int, str]:
     """Run a command in the container; returns (exit code, combined output)."""
     container = _call("find a container", _client(docker_url).containers.get, container_id)
@@ -230,5 +237,6 @@ def container_exec(
         workdir=workdir or None,
         environment=environment or None,
         user=user,
+        privileged=privileged,
     )
     return result.exit_code, result.output.decode(errors="replace")

@@ -1,0 +1,392 @@
+"""Kasm-compatible Developer API: `POST /api/public/<call>` with the API key in the JSON body.
+
+Every failure is a non-2xx status with `{"error_message": ...}`; bad input is a 4xx, never a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session as WebSession
+from django.db import transaction
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from apps.accounts.choices import ApiPermission as P
+from apps.accounts.models import ApiKey, Profile
+from apps.accounts.services import api_key_authenticate, profile_for_user
+from apps.common.errors import ApplicationError
+from apps.images.models import Image
+from apps.sessions.api import public_format as fmt
+from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session
+from apps.sessions.selectors import session_get
+from apps.sessions.services import LIVE, session_destroy, session_keepalive, session_request
+from kasm.celery import agent_queue_name, app
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+Handler = Callable[[ApiKey, dict], dict]
+CALLS: dict[str, tuple[P, Handler]] = {}
+
+
+def call(name: str, permission: P):
+    def register(handler: Handler) -> Handler:
+        CALLS[name] = (permission, handler)
+        return handler
+
+    return register
+
+
+@csrf_exempt
+def public_api(request, name: str):
+    if request.method != "POST":
+        return _error(405, "Developer API calls are POST requests with a JSON body.")
+    if name not in CALLS:
+        return _error(404, f"Unknown API call '{name}'.")
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "The body is not valid JSON.")
+    if not isinstance(body, dict):
+        return _error(400, "The body must be a JSON object.")
+    try:
+        api_key = api_key_authenticate(key=_text(body, "api_key"), secret=_text(body, "api_key_secret"))
+    except ApplicationError as error:
+        return _error(401, error.message)
+    except ApiError:
+        return _error(401, "api_key and api_key_secret are required.")
+    permission, handler = CALLS[name]
+    if not api_key.has_permission(permission):
+        return _error(403, f"This API key lacks the permission '{permission.value}' that {name} needs.")
+    try:
+        return JsonResponse(handler(api_key, body))
+    except ApiError as error:
+        return _error(error.status, error.message)
+    except ApplicationError as error:
+        return _error(409, error.message)
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error_message": message}, status=status)
+
+
+def _text(body: dict, field: str, *, required: bool = True, default: str = "") -> str:
+    value = body.get(field)
+    if value is None:
+        if required:
+            raise ApiError(400, f"Field '{field}' is required.")
+        return default
+    if not isinstance(value, str):
+        raise ApiError(400, f"Field '{field}' must be a string.")
+    return value
+
+
+def _object(body: dict, field: str, *, required: bool = True) -> dict:
+    value = body.get(field, None if required else {})
+    if not isinstance(value, dict):
+        raise ApiError(400, f"Field '{field}' must be a JSON object.")
+    return value
+
+
+def _uuid(body: dict, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(_text(body, field))
+    except ValueError:
+        raise ApiError(400, f"Field '{field}' must be 32 hex characters (a UUID).") from None
+
+
+def _user(body: dict, field: str = "user_id"):
+    profile = Profile.objects.select_related("user").filter(pk=_uuid(body, field)).first()
+    if profile is None:
+        raise ApiError(404, f"No user with {field} '{body[field]}'.")
+    return profile.user
+
+
+def _session(body: dict, user=None) -> Session:
+    session = session_get(_uuid(body, "kasm_id"))
+    if session is None or session.status == SessionStatus.DELETED or (user and session.owner_id != user.pk):
+        raise ApiError(404, f"No session with kasm_id '{body['kasm_id']}'" + (" for this user." if user else "."))
+    return session
+
+
+def _bool(body: dict, field: str, default: bool = False) -> bool:
+    value = body.get(field, default)
+    if not isinstance(value, bool):
+        raise ApiError(400, f"Field '{field}' must be true or false.")
+    return value
+
+
+# Sessions
+
+
+@call("request_kasm", P.SESSIONS_MODIFY)
+def request_kasm(api_key: ApiKey, body: dict) -> dict:
+    user = _user(body)
+    image = Image.objects.filter(pk=_uuid(body, "image_id")).first()
+    if image is None:
+        raise ApiError(404, f"No image with image_id '{body['image_id']}'.")
+    environment = _object(body, "environment", required=False)
+    if not all(isinstance(key, str) and isinstance(value, str) for key, value in environment.items()):
+        raise ApiError(400, "Field 'environment' must map names to string values.")
+    enable_sharing = _bool(body, "enable_sharing")
+    if profile_for_user(user=user).locked or not user.is_active:
+        raise ApiError(403, f"User '{user.username}' is locked or disabled.")
+    requested = session_request(
+        user=user,
+        image=image,
+        kasm_url=_text(body, "kasm_url", required=False),
+        environment=environment,
+        language=_text(body, "client_language", required=False),
+        timezone_name=_text(body, "client_timezone", required=False),
+    )
+    session = requested.session
+    if enable_sharing:
+        session.share_id = uuid.uuid4().hex
+        session.save(update_fields=["share_id"])
+    return {
+        "kasm_id": session.hex_id,
+        "status": "starting",
+        "share_id": session.share_id,
+        "user_id": fmt.user_public_id(user),
+        "username": user.username,
+        "session_token": requested.session_token,
+        "kasm_url": fmt.kasm_url(session),
+    }
+
+
+@call("get_kasm_status", P.SESSIONS_VIEW)
+def get_kasm_status(api_key: ApiKey, body: dict) -> dict:
+    session = _session(body, _user(body))
+    answer = {
+        "operational_status": session.status,
+        "operational_message": session.status_message,
+        "operational_progress": fmt.progress(session.status),
+        "kasm_url": fmt.kasm_url(session),
+        "current_time": fmt.api_date(timezone.now()),
+    }
+    if session.status == SessionStatus.RUNNING:
+        answer["kasm"] = fmt.kasm_dict(session)
+    return answer
+
+
+@call("get_kasms", P.SESSIONS_VIEW)
+def get_kasms(api_key: ApiKey, body: dict) -> dict:
+    sessions = Session.objects.filter(status__in=LIVE).select_related("owner", "image", "agent")
+    return {"kasms": [fmt.kasm_dict(s) for s in sessions], "current_time": fmt.api_date(timezone.now())}
+
+
+@call("destroy_kasm", P.SESSIONS_MODIFY)
+def destroy_kasm(api_key: ApiKey, body: dict) -> dict:
+    session_destroy(session=_session(body, _user(body)), reason="destroyed through the API")
+    return {}
+
+
+@call("keepalive", P.SESSIONS_MODIFY)
+def keepalive(api_key: ApiKey, body: dict) -> dict:
+    session_keepalive(session=_session(body))
+    return {"usage_reached": False}
+
+
+@call("join_kasm", P.SESSIONS_MODIFY)
+def join_kasm(api_key: ApiKey, body: dict) -> dict:
+    _user(body)
+    _text(body, "shared_id")
+    # Viewers must be view-only, enforced by the proxy; until that lands, joining is refused.
+    raise ApiError(501, "Joining a shared session is not available on this server yet.")
+
+
+@call("exec_command_kasm", P.SESSIONS_MODIFY)
+def exec_command_kasm(api_key: ApiKey, body: dict) -> dict:
+    session = _session(body, _user(body))
+    config = _object(body, "exec_config")
+    command = {
+        "cmd": _text(config, "cmd"),
+        "workdir": _text(config, "workdir", required=False),
+        "environment": _object(config, "environment", required=False),
+        "user": _text(config, "user", required=False),
+        "privileged": _bool(config, "privileged"),
+    }
+    if (command["privileged"] or command["user"] in ("root", "0")) and not api_key.has_permission(P.GLOBAL_ADMIN):
+        raise ApiError(403, "Running privileged or as root needs an API key with global_admin.")
+    if session.status != SessionStatus.RUNNING:
+        raise ApiError(409, f"The session is {session.status}; commands run in running sessions only.")
+    result = app.send_task(
+        "sessions.exec", args=[session.hex_id, command], queue=agent_queue_name(session.agent.hostname)
+    )
+    outcome = result.get(timeout=300)
+    if outcome.get("error"):
+        raise ApiError(502, outcome["error"])
+    return {"kasm": fmt.kasm_dict(session), "exit_code": outcome["exit_code"], "output": outcome["output"]}
+
+
+# Images
+
+
+@call("get_images", P.IMAGES_VIEW)
+def get_images(api_key: ApiKey, body: dict) -> dict:
+    present = fmt.images_present_anywhere()
+    images = Image.objects.select_related("restrict_to_zone")
+    return {"images": [fmt.image_dict(image, present_on=present) for image in images]}
+
+
+# Users and groups
+
+USER_FIELDS = {"first_name": str, "last_name": str, "phone": str, "organization": str, "locked": bool, "disabled": bool}
+
+
+def _apply_user_fields(user, fields: dict) -> None:
+    for name, kind in USER_FIELDS.items():
+        if name in fields and not isinstance(fields[name], kind):
+            raise ApiError(400, f"Field 'target_user.{name}' must be a {kind.__name__}.")
+    profile = profile_for_user(user=user)
+    for name in ("first_name", "last_name"):
+        if name in fields:
+            setattr(user, name, fields[name])
+    if "disabled" in fields:
+        user.is_active = not fields["disabled"]
+    for name in ("phone", "organization", "locked"):
+        if name in fields:
+            setattr(profile, name, fields[name])
+    if "password" in fields:
+        if not isinstance(fields["password"], str) or len(fields["password"]) < 8:
+            raise ApiError(400, "Field 'target_user.password' must be a string of at least 8 characters.")
+        user.set_password(fields["password"])
+    user.save()
+    profile.save()
+
+
+def _target_user(body: dict):
+    target = _object(body, "target_user")
+    if "user_id" in target:
+        return _user(target)
+    username = _text(target, "username")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise ApiError(404, f"No user named '{username}'.")
+    return user
+
+
+def _target_group(body: dict) -> Group:
+    group_id = _text(_object(body, "target_group"), "group_id").replace("-", "").lower()
+    group = next((g for g in Group.objects.all() if fmt.group_public_id(g) == group_id), None)
+    if group is None:
+        raise ApiError(404, f"No group with group_id '{group_id}'.")
+    return group
+
+
+@call("create_user", P.USERS_MODIFY)
+@transaction.atomic
+def create_user(api_key: ApiKey, body: dict) -> dict:
+    target = _object(body, "target_user")
+    username = _text(target, "username").strip()
+    if not username:
+        raise ApiError(400, "Field 'target_user.username' must not be empty.")
+    if get_user_model().objects.filter(username=username).exists():
+        raise ApiError(409, f"A user named '{username}' exists.")
+    user = get_user_model().objects.create_user(username=username)
+    _apply_user_fields(user, target)
+    if "password" not in target:
+        user.set_unusable_password()
+        user.save()
+    return {"user": fmt.user_dict(user)}
+
+
+@call("get_user", P.USERS_VIEW)
+def get_user(api_key: ApiKey, body: dict) -> dict:
+    return {"user": fmt.user_dict(_target_user(body))}
+
+
+@call("get_users", P.USERS_VIEW)
+def get_users(api_key: ApiKey, body: dict) -> dict:
+    return {"users": [fmt.user_dict(user) for user in get_user_model().objects.order_by("username")]}
+
+
+@call("update_user", P.USERS_MODIFY)
+@transaction.atomic
+def update_user(api_key: ApiKey, body: dict) -> dict:
+    target = _object(body, "target_user")
+    user = _user(target)
+    _apply_user_fields(user, target)
+    return {"user": fmt.user_dict(user)}
+
+
+@call("delete_user", P.USERS_MODIFY)
+def delete_user(api_key: ApiKey, body: dict) -> dict:
+    user = _user(_object(body, "target_user"))
+    live = list(user.workspace_sessions.filter(status__in=LIVE))
+    if live and not _bool(body, "force"):
+        raise ApiError(
+            409, f"User '{user.username}' has {len(live)} live sessions; pass \"force\": true to destroy them."
+        )
+    for session in live:
+        session_destroy(session=session, reason="user deleted")
+    if live:
+        user.is_active = False  # the row stays until its sessions are gone; the login is disabled now
+        user.save(update_fields=["is_active"])
+    else:
+        user.delete()
+    return {}
+
+
+@call("logout_user", P.USERS_MODIFY)
+def logout_user(api_key: ApiKey, body: dict) -> dict:
+    user = _user(_object(body, "target_user"))
+    for web_session in WebSession.objects.filter(expire_date__gt=timezone.now()):
+        if web_session.get_decoded().get("_auth_user_id") == str(user.pk):
+            web_session.delete()
+    return {}
+
+
+@call("get_attributes", P.USERS_VIEW)
+def get_attributes(api_key: ApiKey, body: dict) -> dict:
+    return {"user_attributes": fmt.attributes_dict(_user(_object(body, "target_user")))}
+
+
+ATTRIBUTE_FIELDS = {
+    "ssh_public_key": ("ssh_public_key", str),
+    "show_tips": ("show_tips", bool),
+    "theme": ("theme", str),
+    "preferred_language": ("language", str),
+    "preferred_timezone": ("timezone", str),
+    "toggle_control_panel": ("toggle_control_panel", bool),
+    "auto_login_kasm": ("auto_login_kasm", bool),
+}
+
+
+@call("update_user_attributes", P.USERS_MODIFY)
+def update_user_attributes(api_key: ApiKey, body: dict) -> dict:
+    attributes = _object(body, "target_user_attributes")
+    user = _user(attributes)
+    profile = profile_for_user(user=user)
+    for name, (field, kind) in ATTRIBUTE_FIELDS.items():
+        if name in attributes:
+            if not isinstance(attributes[name], kind):
+                raise ApiError(400, f"Field '{name}' must be a {kind.__name__}.")
+            setattr(profile, field, attributes[name])
+    if "default_image" in attributes:
+        profile.default_image = _uuid(attributes, "default_image") if attributes["default_image"] else None
+    profile.save()
+    return {"user_attributes": fmt.attributes_dict(user)}
+
+
+@call("add_user_group", P.GROUPS_MODIFY)
+def add_user_group(api_key: ApiKey, body: dict) -> dict:
+    _user(_object(body, "target_user")).groups.add(_target_group(body))
+    return {}
+
+
+@call("remove_user_group", P.GROUPS_MODIFY)
+def remove_user_group(api_key: ApiKey, body: dict) -> dict:
+    _user(_object(body, "target_user")).groups.remove(_target_group(body))
+    return {}

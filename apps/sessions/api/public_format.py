@@ -1,0 +1,139 @@
+"""Kasm's Developer API shapes of our objects (field names as Kasm spells them)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.contrib.auth.models import Group
+
+from apps.accounts.services import profile_for_user
+from apps.agents.models import Agent
+from apps.images.models import Image
+from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session
+
+CPU_METHOD_NAMES = {"inherit": "Inherit", "quotas": "Quotas", "shares": "Shares"}
+# Django's groups have integer keys; the API names them by a stable UUID derived from the key.
+GROUP_ID_NAMESPACE = uuid.UUID("6f1d3a52-8c1b-4c39-9d1e-5b8c2f3a7e10")
+
+
+def group_public_id(group: Group) -> str:
+    return uuid.uuid5(GROUP_ID_NAMESPACE, f"group:{group.pk}").hex
+
+
+def user_public_id(user) -> str:
+    return profile_for_user(user=user).hex_id
+
+
+def api_date(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f") if value else None
+
+
+def kasm_url(session: Session) -> str:
+    return f"/session/{session.hex_id}/"
+
+
+def image_dict(image: Image, *, present_on: set[str] | None = None) -> dict:
+    return {
+        "image_id": image.hex_id,
+        "name": image.docker_image,
+        "friendly_name": image.friendly_name,
+        "description": image.description,
+        "image_src": image.icon.url if image.icon else image.icon_url,
+        "categories": image.categories,
+        "cores": image.cores,
+        "memory": image.memory,
+        "gpu_count": image.gpus,
+        "cpu_allocation_method": CPU_METHOD_NAMES[image.cpu_allocation_method],
+        "enabled": image.enabled,
+        "available": image.docker_image in (present_on or set()),
+        "uncompressed_size_mb": 0,
+        "docker_registry": image.docker_image.split("/")[0] if "." in image.docker_image.split("/")[0] else "",
+        "zone_id": image.restrict_to_zone.hex_id if image.restrict_to_zone else None,
+        "restrict_to_zone": image.restrict_to_zone_id is not None,
+        "run_config": image.run_config,
+        "exec_config": image.exec_config,
+    }
+
+
+def images_present_anywhere() -> set[str]:
+    return {reference for images in Agent.objects.values_list("images_present", flat=True) for reference in images}
+
+
+def kasm_dict(session: Session) -> dict:
+    agent = session.agent
+    return {
+        "kasm_id": session.hex_id,
+        "user_id": user_public_id(session.owner),
+        "username": session.owner.get_username(),
+        "image_id": session.image.hex_id,
+        "operational_status": session.status,
+        "operational_message": session.status_message,
+        "share_id": session.share_id,
+        "hostname": agent.hostname if agent else None,
+        "server_id": agent.hex_id if agent else None,
+        "host": agent.address if agent else None,
+        "port": session.host_port,
+        "cores": session.reserved_cores,
+        "memory": session.reserved_memory,
+        "gpus": session.reserved_gpus,
+        "start_date": api_date(session.started_at),
+        "keepalive_date": api_date(session.keepalive_at),
+        "expiration_date": api_date(session.expires_at),
+        "created_date": api_date(session.created_at),
+        "container_id": session.container_id,
+        "image": {
+            "image_id": session.image.hex_id,
+            "name": session.image.docker_image,
+            "friendly_name": session.image.friendly_name,
+            "image_src": session.image.icon_url,
+        },
+        "port_map": {"vnc": {"port": 6901, "path": f"desktop/{session.hex_id}/vnc"}},
+    }
+
+
+def progress(status: str) -> int:
+    order = [SessionStatus.REQUESTED, SessionStatus.PROVISIONING, SessionStatus.STARTING, SessionStatus.RUNNING]
+    return 100 if status == SessionStatus.RUNNING else (25 * order.index(status) if status in order else 0)
+
+
+def user_dict(user) -> dict:
+    profile = profile_for_user(user=user)
+    live = user.workspace_sessions.exclude(status__in=[SessionStatus.DELETED, SessionStatus.DELETING])
+    last = user.workspace_sessions.order_by("-created_at").values_list("created_at", flat=True).first()
+    return {
+        "user_id": user_public_id(user),
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "phone": profile.phone,
+        "organization": profile.organization,
+        "locked": profile.locked,
+        "disabled": not user.is_active,
+        "realm": "local",
+        "created": api_date(user.date_joined),
+        "last_session": api_date(last),
+        "groups": [group_dict(group) for group in user.groups.all()],
+        "kasms": [{"kasm_id": s.hex_id, "operational_status": s.status, "image_id": s.image.hex_id} for s in live],
+    }
+
+
+def group_dict(group: Group) -> dict:
+    return {"group_id": group_public_id(group), "name": group.name}
+
+
+def attributes_dict(user) -> dict:
+    profile = profile_for_user(user=user)
+    return {
+        "user_attributes_id": profile.hex_id,
+        "user_id": profile.hex_id,
+        "ssh_public_key": profile.ssh_public_key,
+        "show_tips": profile.show_tips,
+        "theme": profile.theme,
+        "preferred_language": profile.language,
+        "preferred_timezone": profile.timezone,
+        "toggle_control_panel": profile.toggle_control_panel,
+        "default_image": profile.default_image.hex if profile.default_image else None,
+        "auto_login_kasm": profile.auto_login_kasm,
+    }

@@ -1,0 +1,192 @@
+"""The Kasm-compatible Developer API: shapes, permissions and every error a client can cause."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from apps.accounts.services import api_key_create
+from apps.agents.capacity import GIB
+from apps.images.models import Image
+from apps.sessions.api.public_format import group_public_id, user_public_id
+from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session
+from apps.sessions.services import session_mark_running
+from tests.agents.factories import agent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def key():
+    issued = api_key_create(name="integration")
+    return {"api_key": issued.api_key.key, "api_key_secret": issued.secret}
+
+
+@pytest.fixture
+def image():
+    return Image.objects.create(docker_image="kasm-local/busybox-test:latest", friendly_name="Busybox", memory=GIB)
+
+
+@pytest.fixture
+def api(client, key):
+    def post(name: str, body: dict | None = None, *, credentials: dict | None = None):
+        payload = {**(key if credentials is None else credentials), **(body or {})}
+        return client.post(f"/api/public/{name}", payload, content_type="application/json")
+
+    return post
+
+
+def test_request_kasm_then_status_then_destroy(api, alice, image):
+    agent(images_present=[image.docker_image])
+    user_id = user_public_id(alice)
+    response = api("request_kasm", {"user_id": user_id, "image_id": image.hex_id, "environment": {"A": "1"}})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) >= {"kasm_id", "status", "share_id", "user_id", "username", "session_token", "kasm_url"}
+    assert body["username"] == "alice" and body["user_id"] == user_id and len(body["kasm_id"]) == 32
+    status = api("get_kasm_status", {"user_id": user_id, "kasm_id": body["kasm_id"]}).json()
+    assert status["operational_status"] == "provisioning" and "kasm" not in status
+    session = Session.objects.get()
+    session_mark_running(session=session, container_id="c" * 64, host_port=40001)
+    status = api("get_kasm_status", {"user_id": user_id, "kasm_id": body["kasm_id"]}).json()
+    assert status["kasm"]["operational_status"] == "running" and status["operational_progress"] == 100
+    assert status["kasm"]["port_map"]["vnc"]["path"] == f"desktop/{body['kasm_id']}/vnc"
+    kasms = api("get_kasms").json()["kasms"]
+    assert [k["kasm_id"] for k in kasms] == [body["kasm_id"]]
+    assert api("keepalive", {"kasm_id": body["kasm_id"]}).json() == {"usage_reached": False}
+    assert api("destroy_kasm", {"user_id": user_id, "kasm_id": body["kasm_id"]}).json() == {}
+    assert Session.objects.get().status == SessionStatus.DELETING
+
+
+def test_request_kasm_with_sharing_gets_a_share_id(api, alice, image):
+    agent()
+    body = api("request_kasm", {"user_id": user_public_id(alice), "image_id": image.hex_id, "enable_sharing": True})
+    assert len(body.json()["share_id"]) == 32
+
+
+def test_ids_are_accepted_with_dashes(api, alice, image):
+    agent()
+    profile_id = alice.profile.id
+    response = api("request_kasm", {"user_id": str(profile_id), "image_id": str(image.id)})
+    assert response.status_code == 200
+
+
+def test_no_capacity_is_a_clear_409(api, alice, image):
+    response = api("request_kasm", {"user_id": user_public_id(alice), "image_id": image.hex_id})
+    assert response.status_code == 409 and "No online, enabled agent" in response.json()["error_message"]
+
+
+@pytest.mark.parametrize(
+    ("credentials", "status"),
+    [({}, 401), ({"api_key": "nope", "api_key_secret": "nope"}, 401), ({"api_key": 1, "api_key_secret": 2}, 401)],
+)
+def test_bad_credentials_are_refused(api, credentials, status):
+    response = api("get_images", credentials=credentials)
+    assert response.status_code == status and response.json()["error_message"]
+
+
+def test_a_key_without_the_permission_is_refused(api, alice, image):
+    issued = api_key_create(name="viewer", permissions=["images_view"])
+    viewer = {"api_key": issued.api_key.key, "api_key_secret": issued.secret}
+    assert api("get_images", credentials=viewer).status_code == 200
+    response = api("request_kasm", {"user_id": user_public_id(alice), "image_id": image.hex_id}, credentials=viewer)
+    assert response.status_code == 403 and "sessions_modify" in response.json()["error_message"]
+
+
+def test_malformed_json_non_objects_and_get_are_4xx_with_a_message(client, key):
+    for body in ["{not json", "[1, 2]", '"text"']:
+        response = client.post("/api/public/get_images", body, content_type="application/json")
+        assert response.status_code == 400 and response.json()["error_message"]
+    assert client.get("/api/public/get_images").status_code == 405
+    assert client.post("/api/public/no_such_call", key, content_type="application/json").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "status", "message"),
+    [
+        ("request_kasm", {"image_id": "0" * 32}, 400, "'user_id' is required"),
+        ("request_kasm", {"user_id": "xyz", "image_id": "0" * 32}, 400, "32 hex characters"),
+        ("request_kasm", {"user_id": "0" * 32, "image_id": "0" * 32}, 404, "No user"),
+        ("get_kasm_status", {"user_id": "USER", "kasm_id": "0" * 32}, 404, "No session"),
+        ("destroy_kasm", {"user_id": "USER", "kasm_id": "0" * 32}, 404, "No session"),
+        ("keepalive", {"kasm_id": 5}, 400, "must be a string"),
+        ("request_kasm", {"user_id": "USER", "image_id": "0" * 32}, 404, "No image"),
+        ("request_kasm", {"user_id": "USER", "image_id": "IMAGE", "environment": {"A": 1}}, 400, "environment"),
+        ("request_kasm", {"user_id": "USER", "image_id": "IMAGE", "enable_sharing": "yes"}, 400, "true or false"),
+        ("get_user", {"target_user": {"user_id": "0" * 32}}, 404, "No user"),
+        ("get_user", {"target_user": "alice"}, 400, "must be a JSON object"),
+        ("create_user", {"target_user": {"username": "alice"}}, 409, "exists"),
+        ("create_user", {"target_user": {"username": "x", "locked": "no"}}, 400, "must be a bool"),
+        ("add_user_group", {"target_user": {"user_id": "USER"}, "target_group": {"group_id": "0" * 32}}, 404, "group"),
+        ("exec_command_kasm", {"user_id": "USER", "kasm_id": "0" * 32, "exec_config": {}}, 404, "No session"),
+        ("join_kasm", {"user_id": "USER", "shared_id": "0" * 32}, 501, "not available"),
+    ],
+)
+def test_bad_input_gets_a_4xx_naming_the_problem(api, alice, image, name, body, status, message):
+    ids = {"USER": user_public_id(alice), "IMAGE": image.hex_id}
+    resolved = {k: ids.get(v, v) if isinstance(v, str) else v for k, v in body.items()}
+    if isinstance(resolved.get("target_user"), dict):
+        resolved["target_user"] = {k: ids.get(v, v) for k, v in resolved["target_user"].items()}
+    response = api(name, resolved)
+    assert response.status_code == status, response.json()
+    assert message in response.json()["error_message"]
+
+
+def test_another_users_session_is_not_found(api, alice, django_user_model, image):
+    agent()
+    bob = django_user_model.objects.create_user(username="bobby")
+    kasm_id = api("request_kasm", {"user_id": user_public_id(alice), "image_id": image.hex_id}).json()["kasm_id"]
+    response = api("get_kasm_status", {"user_id": user_public_id(bob), "kasm_id": kasm_id})
+    assert response.status_code == 404
+
+
+def test_get_images_lists_kasm_fields(api, image):
+    agent(images_present=[image.docker_image])
+    [item] = api("get_images").json()["images"]
+    assert item["image_id"] == image.hex_id and item["name"] == image.docker_image
+    assert item["cpu_allocation_method"] == "Inherit" and item["available"] is True and item["memory"] == GIB
+
+
+def test_user_crud_groups_attributes_and_logout(api, client, django_user_model):
+    created = api("create_user", {"target_user": {"username": "carol", "password": "carol-pw-123", "phone": "555"}})
+    user = created.json()["user"]
+    assert user["username"] == "carol" and user["phone"] == "555" and user["realm"] == "local"
+    target = {"user_id": user["user_id"]}
+    assert client.login(username="carol", password="carol-pw-123")
+    assert api("update_user", {"target_user": {**target, "locked": True, "first_name": "Carol"}}).json()["user"][
+        "locked"
+    ]
+    assert api("get_user", {"target_user": {"username": "carol"}}).json()["user"]["first_name"] == "Carol"
+    assert [u["username"] for u in api("get_users").json()["users"]] == ["carol"]
+    group = Group.objects.create(name="Engineering")
+    assert (
+        api("add_user_group", {"target_user": target, "target_group": {"group_id": group_public_id(group)}}).status_code
+        == 200
+    )
+    assert api("get_user", {"target_user": target}).json()["user"]["groups"][0]["name"] == "Engineering"
+    api("remove_user_group", {"target_user": target, "target_group": {"group_id": group_public_id(group)}})
+    attributes = api("update_user_attributes", {"target_user_attributes": {**target, "theme": "Dark"}}).json()
+    assert attributes["user_attributes"]["theme"] == "Dark"
+    assert set(api("get_attributes", {"target_user": target}).json()["user_attributes"]) >= {
+        "user_attributes_id",
+        "ssh_public_key",
+        "show_tips",
+        "theme",
+        "preferred_language",
+        "preferred_timezone",
+        "toggle_control_panel",
+        "default_image",
+        "auto_login_kasm",
+    }
+    api("logout_user", {"target_user": target})
+    assert client.get("/").status_code == 302
+    assert api("delete_user", {"target_user": target}).json() == {}
+    assert not django_user_model.objects.filter(username="carol").exists()
+
+
+def test_delete_user_with_live_sessions_needs_force(api, alice, image):
+    agent()
+    api("request_kasm", {"user_id": user_public_id(alice), "image_id": image.hex_id})
+    target = {"user_id": user_public_id(alice)}
+    assert api("delete_user", {"target_user": target}).status_code == 409
+    assert api("delete_user", {"target_user": target, "force": True}).status_code == 200
+    assert Session.objects.get().status == SessionStatus.DELETING
