@@ -7,12 +7,19 @@ a skipped test would pass CI without testing anything.
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from apps.agents.choices import AgentStatus
+from apps.agents.local_images import RECIPES
+from apps.agents.models import Agent
 from apps.agents.runtime.docker import DockerError, engine_ping
+from apps.agents.services import manager_token_rotate
+from apps.images.choices import CpuAllocationMethod
+from apps.images.models import GIB, Image
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgres://kasm:kasm@127.0.0.1:5432/kasm")
@@ -40,7 +47,7 @@ def docker_url() -> str:
 @pytest.fixture(scope="session")
 def built_images(docker_url):
     """Both local workspace images, built once per run (a no-op when the engine has the current recipes)."""
-    from apps.agents.local_images import RECIPES, local_image_build
+    from apps.agents.local_images import local_image_build
 
     for recipe in RECIPES:
         local_image_build(recipe, docker_url=docker_url)
@@ -117,3 +124,37 @@ def second_docker_url(docker_url, tmp_path_factory):
     process = engines.start_second_engine(tmp_path_factory.mktemp("dockerd2") / "dockerd.log")
     yield engines.SOCKET_URL
     engines.stop_second_engine(process)
+
+
+@pytest.fixture
+def platform(live_database_url, redis_url, docker_url, built_images):
+    """Manager worker, the local agent worker and daphne, all on the test database."""
+    from tests.servers import running_daphne
+    from tests.workers import Workers, wait_for
+
+    token = manager_token_rotate(grace=timedelta(minutes=5))
+    env = {"DATABASE_URL": live_database_url, "REDIS_URL": redis_url, "AGENT_CHECKIN_INTERVAL": "2"}
+    workers = Workers(env)
+    workers.start("manager", "-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", "2", "-n", "mgr-s@%h")
+    command = ["manage.py", "run_agent", "--name", "local", "--docker-url", docker_url, "--concurrency", "4"]
+    workers.start("agent", *command, env={"MANAGER_TOKEN": token})
+    wait_for(lambda: Agent.objects.filter(hostname="local", status=AgentStatus.ONLINE).exists(), what="agent online")
+    with running_daphne(env) as base_url:
+        yield base_url
+    workers.stop_all()
+
+
+@pytest.fixture
+def busybox_image():
+    return Image.objects.create(
+        docker_image=RECIPES[0].tag,
+        friendly_name="Busybox",
+        cores=0.5,
+        memory=GIB // 8,
+        cpu_allocation_method=CpuAllocationMethod.QUOTAS,
+    )
+
+
+@pytest.fixture
+def desktop_image():
+    return Image.objects.create(docker_image=RECIPES[1].tag, friendly_name="Desktop", cores=1, memory=GIB)

@@ -125,3 +125,26 @@ def test_launch_of_a_missing_image_ends_in_error_and_releases_the_reservation(pl
     requested.session.refresh_from_db()
     assert "not-built-anywhere" in requested.session.status_message
     assert Agent.objects.get(hostname="local").reserved_sessions == 0
+
+
+def test_exec_command_runs_in_the_container_through_the_developer_api(platform, alice, busybox_image):
+    from django.test import Client
+
+    from apps.accounts.services import api_key_create
+    from apps.sessions.api.public_format import user_public_id
+
+    issued = api_key_create(name="exec", permissions=["sessions_modify"])
+    session = wait_for_status(session_request(user=alice, image=busybox_image).session, SessionStatus.RUNNING)
+    body = {
+        "api_key": issued.api_key.key,
+        "api_key_secret": issued.secret,
+        "user_id": user_public_id(alice),
+        "kasm_id": session.hex_id,
+        "exec_config": {"cmd": "sh -c 'echo hello from $KASM_USER'", "workdir": "/tmp"},
+    }
+    response = Client().post("/api/public/exec_command_kasm", body, content_type="application/json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["exit_code"] == 0 and response.json()["output"].strip() == "hello from alice"
+    body["exec_config"]["user"] = "root"
+    response = Client().post("/api/public/exec_command_kasm", body, content_type="application/json")
+    assert response.status_code == 403

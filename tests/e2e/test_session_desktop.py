@@ -1,0 +1,39 @@
+"""A user's whole trip in a real browser: log in, click a workspace, see the desktop drawn, delete."""
+
+import pytest
+
+from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session
+from tests.e2e.conftest import log_in
+from tests.workers import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+COUNT_DRAWN_PIXELS = """() => {
+  const canvas = document.querySelector('canvas');
+  if (!canvas || !canvas.width) return 0;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let drawn = 0;
+  for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2] > 60) drawn++;
+  return drawn;
+}"""
+
+
+def test_user_launches_the_desktop_sees_it_drawn_and_deletes_it(page, platform, alice, desktop_image, tmp_path):
+    log_in(page, platform, "alice", "alice-password-1")
+    page.fill("#workspace-search", "desktop")
+    page.click("button[aria-label='Launch Desktop']")
+    page.wait_for_url("**/session/*/")
+    page.wait_for_selector("#session-desktop:not([hidden])", timeout=120_000)
+    frame = page.frame_locator("#session-desktop")
+    frame.locator("canvas").first.wait_for(timeout=60_000)
+    desktop_frame = next(f for f in page.frames if "/vnc/vnc.html" in f.url)
+    wait_for(lambda: desktop_frame.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=60, what="the desktop drawn")
+    page.screenshot(path=str(tmp_path / "desktop.png"))
+
+    session = Session.objects.get()
+    assert session.status == SessionStatus.RUNNING
+    page.click("#session-delete")
+    page.wait_for_url("**/sessions/")
+    assert "Deleting" in page.locator("#my-sessions").inner_text()
+    wait_for(lambda: Session.objects.get().status == SessionStatus.DELETED, timeout=60, what="deleted")
