@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "channels",
     "apps.common",
     "apps.accounts",
@@ -163,6 +164,12 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kasm Local console API",
+    "DESCRIPTION": "REST API of the admin console. The Kasm-compatible Developer API lives at /api/public/.",
+    "VERSION": "1.0",
 }
 
 LANGUAGE_CODE = "en-us"

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, register_converter
 from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView
 
 from apps.common import views as common_views
 from apps.common.converters import HexUuidConverter
@@ -16,6 +17,8 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("console/", include("apps.agents.urls")),
     path("api/console/", include("apps.agents.api.urls")),
+    path("api/console/", include("apps.sessions.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("django-admin/", admin.site.urls),
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
 ]

@@ -40,3 +40,15 @@ def sessions_of(user) -> QuerySet[Session]:
         .select_related("image", "agent")
         .order_by("-created_at")
     )
+
+
+def sessions_for_console(*, status: str = "", agent: str = "", owner: str = "") -> QuerySet[Session]:
+    """All sessions for admins, newest first, filtered by status, agent hostname and owner username."""
+    sessions = Session.objects.select_related("owner", "image", "agent").order_by("-created_at")
+    if status:
+        sessions = sessions.filter(status=status)
+    if agent:
+        sessions = sessions.filter(agent__hostname=agent)
+    if owner:
+        sessions = sessions.filter(owner__username=owner)
+    return sessions

@@ -10,6 +10,8 @@ urlpatterns = [
     path("session/<hex:kasm_id>/status/", views.session_status, name="session-status"),
     path("session/<hex:kasm_id>/keepalive/", views.session_keepalive_view, name="session-keepalive"),
     path("session/<hex:kasm_id>/delete/", views.session_delete, name="session-delete"),
+    path("console/sessions/", views.console_sessions, name="console-sessions"),
+    path("console/sessions/<hex:kasm_id>/destroy/", views.console_session_destroy, name="console-session-destroy"),
     path("desktop/<hex:kasm_id>/vnc/", views.workspace_http, name="workspace-http-root"),
     path("desktop/<hex:kasm_id>/vnc/<path:path>", views.workspace_http, name="workspace-http"),
 ]

@@ -4,11 +4,13 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.accounts.decorators import console_admin_required
 from apps.common.errors import ApplicationError
 from apps.images.models import Image
 from apps.images.selectors import image_list_launchable
+from apps.sessions.choices import SessionStatus
 from apps.sessions.proxy import workspace_fetch
-from apps.sessions.selectors import session_for_proxy, session_get, sessions_of
+from apps.sessions.selectors import session_for_proxy, session_get, sessions_for_console, sessions_of
 from apps.sessions.services import session_destroy, session_keepalive, session_request
 
 
@@ -84,3 +86,23 @@ def workspace_http(request, kasm_id, path=""):
     for name, value in headers.items():
         response[name] = value
     return response
+
+
+@console_admin_required
+def console_sessions(request):
+    """Every session, for admins, with filters and destroy."""
+    filters = {name: request.GET.get(name, "") for name in ("status", "agent", "owner")}
+    sessions = sessions_for_console(**filters)[:500]
+    context = {"sessions": sessions, "filters": filters, "statuses": SessionStatus.choices}
+    return render(request, "sessions/console_sessions.html", context)
+
+
+@console_admin_required
+@require_POST
+def console_session_destroy(request, kasm_id):
+    session = session_get(kasm_id)
+    if session is None:
+        raise Http404("No such session.")
+    session_destroy(session=session, reason=f"destroyed by admin {request.user.username}")
+    messages.success(request, f"Session {session.hex_id} of {session.owner.username} is being destroyed.")
+    return redirect("console-sessions")

@@ -2,6 +2,8 @@ from datetime import timedelta
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,6 +26,7 @@ class AgentListApi(APIView):
 
     permission_classes = [IsConsoleAdmin]
 
+    @extend_schema(operation_id="console_agents_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response([agent_usage(agent).as_dict() for agent in agents_for_console()])
 
@@ -31,6 +34,7 @@ class AgentListApi(APIView):
 class AgentDetailApi(APIView):
     permission_classes = [IsConsoleAdmin]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, agent_id):
         agent = get_object_or_404(Agent.objects.select_related("zone"), pk=agent_id)
         return Response(
@@ -41,6 +45,7 @@ class AgentDetailApi(APIView):
             }
         )
 
+    @extend_schema(request=AgentSettingsInputSerializer, responses=OpenApiTypes.OBJECT)
     def patch(self, request, agent_id):
         agent = get_object_or_404(Agent, pk=agent_id)
         serializer = AgentSettingsInputSerializer(data=request.data)
@@ -60,6 +65,7 @@ class AgentStatsApi(APIView):
 
     permission_classes = [IsConsoleAdmin]
 
+    @extend_schema(parameters=[OpenApiParameter("hours", int)], responses=OpenApiTypes.OBJECT)
     def get(self, request, agent_id):
         agent = get_object_or_404(Agent, pk=agent_id)
         try:

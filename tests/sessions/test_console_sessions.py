@@ -1,0 +1,67 @@
+"""Admins see and destroy every session in the console and its REST API; the API has a valid schema."""
+
+import pytest
+import yaml
+from django.urls import reverse
+
+from apps.images.models import GIB, Image
+from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session
+from apps.sessions.services import session_request
+from tests.agents.factories import agent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sessions(alice, django_user_model):
+    agent("host-1", cores=16, memory=64 * GIB)
+    image = Image.objects.create(docker_image="kasm-local/busybox-test:latest", friendly_name="Busybox", memory=GIB)
+    carol = django_user_model.objects.create_user(username="carol")
+    return [session_request(user=user, image=image).session for user in (alice, carol)]
+
+
+@pytest.fixture
+def console(client, admin_user_with_console):
+    client.force_login(admin_user_with_console)
+    return client
+
+
+def test_console_lists_every_session_and_filters(console, sessions):
+    page = console.get(reverse("console-sessions")).content.decode()
+    assert all(f'data-kasm-id="{s.hex_id}"' in page for s in sessions)
+    page = console.get(reverse("console-sessions"), {"owner": "carol"}).content.decode()
+    assert f'data-kasm-id="{sessions[1].hex_id}"' in page and sessions[0].hex_id not in page
+
+
+def test_console_destroys_any_users_session(console, sessions):
+    console.post(reverse("console-session-destroy", kwargs={"kasm_id": sessions[0].pk}))
+    assert Session.objects.get(pk=sessions[0].pk).status == SessionStatus.DELETING
+
+
+def test_plain_users_cannot_use_the_sessions_console(client, alice, sessions):
+    client.force_login(alice)
+    assert client.get(reverse("console-sessions")).status_code == 403
+    assert client.get("/api/console/sessions/").status_code == 403
+    assert client.post(reverse("console-session-destroy", kwargs={"kasm_id": sessions[1].pk})).status_code == 403
+
+
+def test_console_api_lists_filters_and_destroys(console, sessions):
+    rows = console.get("/api/console/sessions/", {"owner": "alice"}).json()
+    assert [row["kasm_id"] for row in rows] == [sessions[0].hex_id] and rows[0]["agent"] == "host-1"
+    assert console.get("/api/console/sessions/", {"status": "nonsense"}).status_code == 400
+    assert console.delete(f"/api/console/sessions/{sessions[1].hex_id}/").status_code == 202
+    assert Session.objects.get(pk=sessions[1].pk).status == SessionStatus.DELETING
+
+
+def test_users_see_only_their_own_sessions(client, alice, sessions):
+    client.force_login(alice)
+    page = client.get(reverse("my-sessions")).content.decode()
+    assert sessions[0].hex_id in page and sessions[1].hex_id not in page
+    assert client.get(reverse("session-view", kwargs={"kasm_id": sessions[1].pk})).status_code == 404
+
+
+def test_openapi_schema_describes_the_console_api(console):
+    schema = yaml.safe_load(console.get("/api/schema/").content)
+    assert schema["openapi"].startswith("3.") and "/api/console/sessions/" in schema["paths"]
+    assert "/api/console/agents/{agent_id}/" in schema["paths"]
