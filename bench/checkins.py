@@ -9,21 +9,11 @@ usage: DATABASE_URL=postgres://... python bench/checkins.py [--agents N] [--roun
 """
 
 import argparse
-import os
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kasm.settings")
-
-import django
-
-django.setup()
-
-from django.db import connection  # noqa: E402
-from django.test.utils import setup_databases, teardown_databases  # noqa: E402
+from _django import test_database
+from django.db import connection
 
 from apps.agents.capacity import GIB  # noqa: E402
 from apps.agents.host_report import HostReport, SessionContainer, host_report_from_message  # noqa: E402
@@ -53,8 +43,7 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    old_config = setup_databases(verbosity=0, interactive=False)
-    try:
+    with test_database():
         token = manager_token_rotate(grace=timedelta(minutes=5))
         messages = [report(index) for index in range(args.agents)]
         for message in messages:  # registration round, not timed
@@ -64,8 +53,6 @@ def main() -> None:
             for message in messages:
                 agent_checkin(token=token, report=host_report_from_message(message))
         wall, cpu = time.perf_counter() - started_wall, time.process_time() - started_cpu
-    finally:
-        teardown_databases(old_config, verbosity=0)
     count = args.agents * args.rounds
     rate = count / wall
     needed = 1000 / 30

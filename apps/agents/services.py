@@ -172,14 +172,21 @@ def agent_image_retry(*, agent: Agent, reference: str) -> None:
     )
 
 
+class AgentBusy(Exception):
+    """Another claim holds the agent's row right now (only with wait=False)."""
+
+
 @transaction.atomic
-def agent_reserve_capacity(*, agent_id, request: Resources) -> str | None:
+def agent_reserve_capacity(*, agent_id, request: Resources, wait: bool = True) -> str | None:
     """Claim `request` on the agent for one session; returns why not (and claims nothing) if it does not fit.
 
     The row lock (a write lock for the whole transaction on SQLite) makes concurrent claims queue,
-    so an agent is never over-allocated.
+    so an agent is never over-allocated. With wait=False a locked row raises AgentBusy at once,
+    so a scheduler can try another agent instead of queueing.
     """
-    agent = Agent.objects.select_for_update().get(pk=agent_id)
+    agent = Agent.objects.select_for_update(skip_locked=not wait).filter(pk=agent_id).first()
+    if agent is None:
+        raise AgentBusy(agent_id)
     reason = shortfall(agent_capacity(agent), agent_reserved(agent), request)
     if reason is None:
         _add_reservation(agent_id, request, sessions=1)

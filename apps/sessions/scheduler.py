@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from apps.agents.capacity import Resources, free
+from apps.agents.capacity import Resources, free, shortfall
 from apps.agents.choices import AgentStatus
 from apps.agents.models import Agent
 from apps.agents.selectors import agent_capacity, agent_reserved
-from apps.agents.services import agent_reserve_capacity
+from apps.agents.services import AgentBusy, agent_reserve_capacity
 from apps.common.errors import ApplicationError
 from apps.images.models import Image
 
@@ -21,8 +21,25 @@ def image_request(image: Image) -> Resources:
     return Resources(cores=image.cores, memory=image.memory, gpus=image.gpus)
 
 
+PLACEMENT_FIELDS = (
+    "hostname",
+    "address",
+    "zone",
+    "cores",
+    "memory",
+    "gpus",
+    "cores_override",
+    "memory_override",
+    "gpus_override",
+    "reserved_cores",
+    "reserved_memory",
+    "reserved_gpus",
+    "images_present",
+)
+
+
 def candidate_agents(image: Image) -> list[Agent]:
-    agents = Agent.objects.filter(status=AgentStatus.ONLINE, enabled=True).select_related("zone")
+    agents = Agent.objects.filter(status=AgentStatus.ONLINE, enabled=True).only(*PLACEMENT_FIELDS)
     if image.restrict_to_zone_id:
         agents = agents.filter(zone_id=image.restrict_to_zone_id)
     if image.restrict_to_agent_id:
@@ -58,8 +75,23 @@ def session_place(image: Image) -> Agent:
     agents = candidate_agents(image)
     if not agents:
         raise NoCapacity(f"No online, enabled {where(image)} is available for '{image.friendly_name}'.")
-    reasons = []
+    reasons, busy = [], []
     for agent in placement_order(agents, image, settings.SCHEDULER_POLICY):
+        # The snapshot rules out agents without locking them; a fitting one is re-checked under its lock.
+        reason = shortfall(agent_capacity(agent), agent_reserved(agent), request)
+        if reason is not None:
+            reasons.append(f"'{agent.hostname}' {reason}")
+            continue
+        try:
+            reason = agent_reserve_capacity(agent_id=agent.pk, request=request, wait=False)
+        except AgentBusy:
+            busy.append(agent)  # another request is claiming it right now: try the others first
+            continue
+        if reason is None:
+            agent.refresh_from_db()
+            return agent
+        reasons.append(f"'{agent.hostname}' {reason}")
+    for agent in busy:
         reason = agent_reserve_capacity(agent_id=agent.pk, request=request)
         if reason is None:
             agent.refresh_from_db()
