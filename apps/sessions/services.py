@@ -206,28 +206,24 @@ def sessions_reconcile(*, agent: Agent, containers: list, now: datetime | None =
     """Compare what the agent runs with the database, both ways.
 
     A running session whose container vanished goes to error (its capacity is released). A container
-    with our labels that belongs to no live session is removed once it has been seen for the grace
-    period (so a container that is still being recorded is not removed by mistake).
+    with our labels that belongs to no session holding capacity is removed once it has been seen for
+    the grace period (so a container whose session is still being recorded is not removed by mistake).
     """
+    if not containers and not agent.reserved_sessions:
+        return  # nothing runs there and nothing should: the common case costs no query
     now = now or timezone.now()
-    reported = {container.session_id: container for container in containers}
-    vanished = Session.objects.filter(agent=agent, status=SessionStatus.RUNNING).exclude(
-        id__in=[_as_uuid(session_id) for session_id in reported if _as_uuid(session_id)]
-    )
-    for session in vanished:
-        session_mark_failed(session=session, reason="The session's container vanished from its agent.")
-    known_live = set(
-        Session.objects.filter(id__in=[u for u in map(_as_uuid, reported) if u], status__in=HOLDING).values_list(
-            "id", flat=True
-        )
-    )
+    reported = {_as_uuid(c.session_id): c for c in containers}
+    holding = dict(Session.objects.filter(agent=agent, status__in=HOLDING).values_list("id", "status"))
+    for session_id, status in holding.items():
+        if status == SessionStatus.RUNNING and session_id not in reported:
+            session = Session.objects.select_related("owner").get(pk=session_id)
+            session_mark_failed(session=session, reason="The session's container vanished from its agent.")
     grace = timedelta(seconds=settings.SESSION_ORPHAN_GRACE_SECONDS)
     for session_id, container in reported.items():
-        if _as_uuid(session_id) in known_live:
+        if session_id in holding or _orphan_first_seen(container.container_id, now) > now - grace:
             continue
-        if _orphan_first_seen(container.container_id, now) <= now - grace:
-            logger.warning("Removing orphan container %s on %s", container.container_id[:12], agent.hostname)
-            send_to_agent_after_commit(agent, "sessions.destroy", session_id)
+        logger.warning("Removing orphan container %s on %s", container.container_id[:12], agent.hostname)
+        send_to_agent_after_commit(agent, "sessions.destroy", container.session_id)
 
 
 def _orphan_first_seen(container_id: str, now: datetime) -> datetime:

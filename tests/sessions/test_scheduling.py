@@ -155,6 +155,7 @@ def test_a_running_session_whose_container_vanished_is_marked(alice, image):
     host = agent()
     session = session_request(user=alice, image=image).session
     session_mark_running(session=session, container_id="c" * 64, host_port=40000)
+    host.refresh_from_db()  # as a check-in loads it
     sessions_reconcile(agent=host, containers=[session_container(session.hex_id)])
     assert Session.objects.get().status == SessionStatus.RUNNING
     sessions_reconcile(agent=host, containers=[])
