@@ -103,8 +103,10 @@ async def _connect_upstream(session):
             subprotocols=["binary"],
             additional_headers={"Authorization": f"Basic {credentials}"},
             max_size=None,
+            compression=None,
             open_timeout=10,
         )
+    # No per-message compression: RFB frames are compressed by the VNC encodings already.
     return await websockets.connect(
-        f"ws://{address}:{port}/websockify", subprotocols=["binary"], max_size=None, open_timeout=10
+        f"ws://{address}:{port}/websockify", subprotocols=["binary"], max_size=None, compression=None, open_timeout=10
     )

@@ -1,0 +1,119 @@
+"""Session proxy cost: a WebSocket RFB stream through daphne + our proxy vs the same stream direct.
+
+The upstream is a stub workspace on loopback (asyncio websockets) that completes an RFB handshake
+(security None), then either streams N bytes on request or echoes small messages, so the figures
+are the proxy's own overhead. Prints throughput (MB/s) and round-trip p50/p99 both ways, and ratios.
+
+usage: DATABASE_URL=... REDIS_URL=... python bench/proxy.py [--megabytes 64] [--round-trips 2000]
+"""
+
+import argparse
+import asyncio
+import os
+import struct
+import threading
+import time
+
+from _django import ROOT, percentile, test_database
+from websockets.asyncio.server import serve
+from websockets.sync.client import connect
+
+from apps.agents.models import Agent
+from apps.common.hashing import generate_secret, hash_secret
+from apps.images.models import Image
+from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session
+from tests.servers import free_port, running_daphne
+from tests.sessions.rfb_client import Stream, handshake_as_browser
+
+CHUNK = 64 * 1024
+
+
+async def stub_workspace(websocket) -> None:
+    await websocket.send(b"RFB 003.008\n")
+    await websocket.recv()  # client version
+    await websocket.send(b"\x01\x01")
+    await websocket.recv()  # security type None
+    await websocket.send(struct.pack(">I", 0))
+    async for message in websocket:
+        if message[:1] == b"S":
+            (total,) = struct.unpack(">I", message[1:5])
+            payload = b"\x00" * CHUNK
+            for _ in range(total // CHUNK):
+                await websocket.send(payload)
+        else:
+            await websocket.send(message)
+
+
+def start_stub(port: int) -> None:
+    async def main():
+        async with serve(stub_workspace, "127.0.0.1", port, max_size=None, compression=None):
+            await asyncio.Future()
+
+    threading.Thread(target=lambda: asyncio.run(main()), daemon=True).start()
+    time.sleep(0.5)
+
+
+def measure(stream: Stream, websocket, megabytes: int, round_trips: int) -> tuple[float, list[float]]:
+    total = megabytes * 1024 * 1024
+    started = time.perf_counter()
+    websocket.send(b"S" + struct.pack(">I", total))
+    received = 0
+    while received < total:
+        received += len(websocket.recv(timeout=60))
+    throughput = total / (time.perf_counter() - started) / 1e6
+    rtts = []
+    for n in range(round_trips):
+        message = b"P" + n.to_bytes(8, "big")
+        started = time.perf_counter()
+        websocket.send(message)
+        assert stream.read(len(message)) == message
+        rtts.append((time.perf_counter() - started) * 1000)
+    return throughput, rtts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--megabytes", type=int, default=64)
+    parser.add_argument("--round-trips", type=int, default=2000)
+    args = parser.parse_args()
+    stub_port = free_port()
+    start_stub(stub_port)
+    with test_database() as database_url:
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.create_user(username="bench")
+        agent = Agent.objects.create(hostname="stub", address="127.0.0.1", status="online")
+        image = Image.objects.create(docker_image="stub", friendly_name="stub")
+        token = generate_secret()
+        session = Session.objects.create(
+            owner=user,
+            image=image,
+            agent=agent,
+            status=SessionStatus.RUNNING,
+            host_port=stub_port,
+            vnc_password=generate_secret(),
+            session_token_hash=hash_secret(token),
+        )
+        env = {"DATABASE_URL": database_url, "REDIS_URL": os.environ.get("REDIS_URL", "")}
+        with running_daphne(env) as base_url:
+            proxied_url = base_url.replace("http", "ws") + f"/desktop/{session.hex_id}/vnc/websockify"
+            headers = {"Cookie": f"username=bench; session_token={token}"}
+            with connect(
+                proxied_url, origin=base_url, additional_headers=headers, max_size=None, compression=None
+            ) as websocket:
+                proxied = measure(handshake_as_browser(websocket), websocket, args.megabytes, args.round_trips)
+        with connect(f"ws://127.0.0.1:{stub_port}/", max_size=None, compression=None) as websocket:
+            direct = measure(handshake_as_browser(websocket), websocket, args.megabytes, args.round_trips)
+    print(f"stream of {args.megabytes} MiB in {CHUNK // 1024} KiB messages; {args.round_trips} round trips of 9 bytes")
+    for name, (throughput, rtts) in (("direct", direct), ("through proxy", proxied)):
+        p50, p99 = percentile(rtts, 0.5), percentile(rtts, 0.99)
+        print(f"{name:>14}: {throughput:8.1f} MB/s   round trip p50 {p50:.3f} ms  p99 {p99:.3f} ms")
+    print(f"proxy throughput = {100 * proxied[0] / direct[0]:.0f} % of direct")
+    added = percentile(proxied[1], 0.5) - percentile(direct[1], 0.5)
+    print(f"proxy adds {added:.3f} ms to the p50 round trip")
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    main()
