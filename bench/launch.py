@@ -1,0 +1,114 @@
+"""Launch latency: request -> the workspace's RFB greeting arrives through our proxy, for N launches
+of the busybox workspace, against plain `docker run` + waiting for the same handshake on the port.
+
+Runs the real pieces: a manager worker, the local agent worker (Celery over Redis) and daphne, on a
+throwaway database. Prints p50/p95 of both and our overhead.
+
+usage: DATABASE_URL=... REDIS_URL=redis://... python bench/launch.py [--launches 20] [--image desktop]
+"""
+
+import argparse
+import os
+import time
+from datetime import timedelta
+
+from _django import ROOT, percentile, test_database
+from django.conf import settings
+from websockets.sync.client import connect
+
+from apps.agents.local_images import RECIPES, local_image_build
+from apps.agents.models import Agent
+from apps.agents.services import manager_token_rotate
+from apps.images.models import GIB, Image
+from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session
+from apps.sessions.services import session_destroy, session_request
+from tests.servers import running_daphne
+from tests.workers import Workers, wait_for
+
+RECIPE_BY_NAME = {recipe.name: recipe for recipe in RECIPES}
+
+
+def wait_for_handshake(url: str, **connect_options) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with connect(url, open_timeout=2, compression=None, **connect_options) as websocket:
+                # The proxy greets only after it authenticated to the workspace, so a greeting means ready.
+                assert websocket.recv(timeout=5).startswith(b"RFB 003.")
+                return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def baseline_launch(docker_client, tag: str) -> float:
+    started = time.perf_counter()
+    container = docker_client.containers.run(
+        tag, detach=True, environment={"VNC_PW": "baseline"}, ports={"6901/tcp": ("127.0.0.1", None)}
+    )
+    container.reload()
+    port = container.ports["6901/tcp"][0]["HostPort"]
+    wait_for_handshake(f"ws://127.0.0.1:{port}/websockify")
+    elapsed = time.perf_counter() - started
+    container.remove(force=True)
+    return elapsed
+
+
+def platform_launch(base_url: str, user, image) -> float:
+    started = time.perf_counter()
+    requested = session_request(user=user, image=image)
+    session = requested.session
+    url = base_url.replace("http", "ws") + f"/desktop/{session.hex_id}/vnc/websockify"
+    headers = {"Cookie": f"username={user.username}; session_token={requested.session_token}"}
+    wait_for_handshake(url, origin=base_url, additional_headers=headers)
+    elapsed = time.perf_counter() - started
+    session_destroy(session=Session.objects.get(pk=session.pk))
+    wait_for(lambda: Session.objects.get(pk=session.pk).status == SessionStatus.DELETED, what="deleted")
+    return elapsed
+
+
+def main() -> None:
+    import docker
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--launches", type=int, default=20)
+    parser.add_argument("--image", choices=sorted(RECIPE_BY_NAME), default="busybox-test")
+    args = parser.parse_args()
+    recipe = RECIPE_BY_NAME[args.image]
+    local_image_build(recipe, docker_url=settings.DOCKER_URL)
+    client = docker.DockerClient(base_url=settings.DOCKER_URL)
+    with test_database() as database_url:
+        from django.contrib.auth import get_user_model
+
+        token = manager_token_rotate(grace=timedelta(minutes=5))
+        env = {"DATABASE_URL": database_url, "REDIS_URL": settings.REDIS_URL, "AGENT_CHECKIN_INTERVAL": "5"}
+        workers = Workers(env)
+        workers.start("manager", "-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", "2", "-n", "bm@%h")
+        agent_command = ["manage.py", "run_agent", "--name", "bench", "--concurrency", "2"]
+        workers.start("agent", *agent_command, env={"MANAGER_TOKEN": token})
+        try:
+            wait_for(lambda: Agent.objects.filter(hostname="bench").exists(), what="the agent")
+            user = get_user_model().objects.create_user(username="bench")
+            image = Image.objects.create(docker_image=recipe.tag, friendly_name=recipe.name, memory=GIB // 4)
+            with running_daphne(env) as base_url:
+                ours, plain = [], []
+                for _ in range(args.launches):
+                    plain.append(baseline_launch(client, recipe.tag))
+                    ours.append(platform_launch(base_url, user, image))
+        finally:
+            workers.stop_all()
+    print(f"{args.launches} launches of {recipe.tag}, ready = RFB greeting received")
+    for name, values in (("docker run + wait", plain), ("platform + proxy", ours)):
+        print(
+            f"{name:>18}: p50 {1000 * percentile(values, 0.5):7.1f} ms   p95 {1000 * percentile(values, 0.95):7.1f} ms"
+        )
+    p50_overhead = percentile(ours, 0.5) / percentile(plain, 0.5) - 1
+    p95_overhead = percentile(ours, 0.95) / percentile(plain, 0.95) - 1
+    print(f"overhead: p50 {100 * p50_overhead:+.0f} %, p95 {100 * p95_overhead:+.0f} %")
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    main()
