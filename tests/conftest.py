@@ -139,9 +139,21 @@ def platform(live_database_url, redis_url, docker_url, built_images):
     command = ["manage.py", "run_agent", "--name", "local", "--docker-url", docker_url, "--concurrency", "4"]
     workers.start("agent", *command, env={"MANAGER_TOKEN": token})
     wait_for(lambda: Agent.objects.filter(hostname="local", status=AgentStatus.ONLINE).exists(), what="agent online")
-    with running_daphne(env) as base_url:
-        yield base_url
-    workers.stop_all()
+    try:
+        with running_daphne(env) as base_url:
+            yield base_url
+    finally:
+        workers.stop_all()
+        remove_containers_of_agent(docker_url, "local")
+
+
+def remove_containers_of_agent(docker_url: str, agent_name: str) -> None:
+    """Sessions a test left running would otherwise live on the shared engine until expiry."""
+    import docker
+
+    client = docker.DockerClient(base_url=docker_url)
+    for container in client.containers.list(all=True, filters={"label": f"org.kasm-local.agent={agent_name}"}):
+        container.remove(force=True)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from apps.agents.runtime.docker import (
     container_published_port,
     container_remove,
     container_run,
+    container_start,
 )
 from apps.images.choices import CpuAllocationMethod
 
@@ -38,6 +39,7 @@ SAFE_DEFAULTS = {
 class LaunchOutcome:
     container_id: str
     host_port: int
+    created: bool  # False when the container existed (a redelivered launch, or a resume)
 
 
 def cpu_options(method: str, cores: float) -> dict:
@@ -64,6 +66,8 @@ def session_container_start(*, docker_url: str, spec: dict) -> LaunchOutcome:
     """Start the session's container unless it exists; wait until the workspace answers on 6901."""
     existing = container_find(docker_url, label=SESSION_LABEL, value=spec["session_id"])
     container_id = existing.id if existing else _create(docker_url, spec)
+    if existing and existing.status != "running":
+        container_start(docker_url, container_id)  # a resumed (paused) session
     try:
         host_port = container_published_port(docker_url, container_id, WORKSPACE_PORT)
         if host_port is None:
@@ -72,7 +76,7 @@ def session_container_start(*, docker_url: str, spec: dict) -> LaunchOutcome:
     except DockerError:
         container_remove(docker_url, container_id)  # a failed launch leaves nothing behind
         raise
-    return LaunchOutcome(container_id=container_id, host_port=host_port)
+    return LaunchOutcome(container_id=container_id, host_port=host_port, created=existing is None)
 
 
 def _create(docker_url: str, spec: dict) -> str:

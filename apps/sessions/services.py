@@ -177,6 +177,28 @@ def session_keepalive(*, session: Session) -> Session:
 
 
 @transaction.atomic
+def session_pause(*, session: Session) -> None:
+    """Stop the container (its capacity stays reserved so a resume always fits)."""
+    if not _transition(session, to=SessionStatus.STOPPING, allowed_from=[SessionStatus.RUNNING]):
+        raise ApplicationError(f"Session {session.hex_id} is {session.status}; only a running session can be paused.")
+    send_to_agent_after_commit(session.agent, "sessions.pause", session.hex_id)
+
+
+@transaction.atomic
+def session_mark_paused(*, session: Session) -> None:
+    _transition(session, to=SessionStatus.PAUSED, allowed_from=[SessionStatus.STOPPING])
+
+
+@transaction.atomic
+def session_resume(*, session: Session) -> None:
+    """Start the paused container again; it is running once the workspace answers."""
+    if not _transition(session, to=SessionStatus.STARTING, allowed_from=[SessionStatus.PAUSED]):
+        raise ApplicationError(f"Session {session.hex_id} is {session.status}; only a paused session can be resumed.")
+    session_keepalive(session=session)
+    send_to_agent_after_commit(session.agent, "sessions.launch", session_launch_spec(session))
+
+
+@transaction.atomic
 def session_destroy(*, session: Session, reason: str = "") -> None:
     """Queue the deletion (idempotent: a session already going or gone stays as it is)."""
     allowed = [*LIVE, SessionStatus.ERROR]

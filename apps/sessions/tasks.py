@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.agents.labels import SESSION_LABEL
-from apps.agents.runtime.docker import DockerError, container_exec, container_find, container_remove
+from apps.agents.runtime.docker import DockerError, container_exec, container_find, container_remove, container_stop
 from apps.agents.services import manager_token_is_valid
 from apps.sessions.dispatch import send_to_manager
 from apps.sessions.launcher import session_container_start
@@ -16,12 +16,13 @@ from apps.sessions.models import Session
 from apps.sessions.services import (
     session_mark_deleted,
     session_mark_failed,
+    session_mark_paused,
     session_mark_running,
     sessions_expire,
 )
 
 logger = logging.getLogger(__name__)
-HOOKS_ON_START = ("first_launch", "assign", "go")
+HOOKS_ON_START = ("assign", "go")  # after "first_launch", which runs only in a new container
 
 
 @shared_task(name="sessions.launch", time_limit=900, acks_late=True, ignore_result=True)
@@ -29,7 +30,7 @@ def session_launch_task(spec: dict) -> None:
     """On the agent: start (or find) the container, run the exec hooks, report to the manager."""
     try:
         outcome = session_container_start(docker_url=settings.DOCKER_URL, spec=spec)
-        for hook in HOOKS_ON_START:
+        for hook in ("first_launch", *HOOKS_ON_START) if outcome.created else HOOKS_ON_START:
             _run_hook(outcome.container_id, spec, hook)
     except DockerError as error:
         send_to_manager("sessions.launch_failed", settings.MANAGER_TOKEN, spec["session_id"], str(error))
@@ -63,6 +64,24 @@ def session_destroy_task(session_id: str) -> None:
     if container is not None:
         container_remove(settings.DOCKER_URL, container.id)
     send_to_manager("sessions.destroyed", settings.MANAGER_TOKEN, session_id)
+
+
+@shared_task(name="sessions.pause", time_limit=120, acks_late=True, ignore_result=True)
+def session_pause_task(session_id: str) -> None:
+    """On the agent: stop the session's container, keeping it for a resume."""
+    container = container_find(settings.DOCKER_URL, label=SESSION_LABEL, value=session_id)
+    if container is None:
+        send_to_manager("sessions.launch_failed", settings.MANAGER_TOKEN, session_id, "The container is gone.")
+        return
+    container_stop(settings.DOCKER_URL, container.id)
+    send_to_manager("sessions.paused", settings.MANAGER_TOKEN, session_id)
+
+
+@shared_task(name="sessions.paused", time_limit=30, ignore_result=True)
+def session_paused_task(token: str, session_id: str) -> None:
+    session = _session_from_agent(token, session_id)
+    if session is not None:
+        session_mark_paused(session=session)
 
 
 def _session_from_agent(token: str, session_id: str) -> Session | None:

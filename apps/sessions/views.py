@@ -11,7 +11,13 @@ from apps.images.selectors import image_list_launchable
 from apps.sessions.choices import SessionStatus
 from apps.sessions.proxy import workspace_fetch
 from apps.sessions.selectors import session_for_proxy, session_get, sessions_for_console, sessions_of
-from apps.sessions.services import session_destroy, session_keepalive, session_request
+from apps.sessions.services import (
+    session_destroy,
+    session_keepalive,
+    session_pause,
+    session_request,
+    session_resume,
+)
 
 
 @login_required
@@ -68,6 +74,28 @@ def session_keepalive_view(request, kasm_id):
 def session_delete(request, kasm_id):
     session_destroy(session=_own_session(request, kasm_id), reason="deleted by its owner")
     messages.success(request, "The session is being deleted.")
+    return redirect("my-sessions")
+
+
+@login_required
+@require_POST
+def session_pause_view(request, kasm_id):
+    return _lifecycle_action(request, kasm_id, session_pause, "The session is being paused.")
+
+
+@login_required
+@require_POST
+def session_resume_view(request, kasm_id):
+    return _lifecycle_action(request, kasm_id, session_resume, "The session is resuming.")
+
+
+def _lifecycle_action(request, kasm_id, action, done: str):
+    try:
+        action(session=_own_session(request, kasm_id))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
     return redirect("my-sessions")
 
 

@@ -33,5 +33,6 @@ def test_report_matches_docker_info_and_psutil(docker_url, session_container):
     assert abs(report.memory_used - psutil.virtual_memory().used) < 512 * 1024**2
     assert 0 <= report.cpu_percent <= 100
     assert BUSYBOX.tag in report.images
-    assert [(c.container_id, c.session_id) for c in report.containers] == [(session_container.id, "f" * 32)]
+    # Other tests' session containers may run on the shared engine too; ours must be among them.
+    assert (session_container.id, "f" * 32) in [(c.container_id, c.session_id) for c in report.containers]
     assert report.gpus == []

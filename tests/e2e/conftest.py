@@ -22,8 +22,9 @@ CHROMIUM_FLAGS = [
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per module: Playwright's event loop ends with it, so later tests run loop-free."""
     from playwright.sync_api import sync_playwright
 
     if not shutil.which(CHROMIUM):

@@ -65,7 +65,8 @@ def test_a_redelivered_launch_finds_the_container_it_started(started):
     launch = spec()
     first, _ = started(launch)
     again, _ = started(launch)
-    assert again == first
+    assert (again.container_id, again.host_port) == (first.container_id, first.host_port)
+    assert first.created and not again.created
 
 
 def test_run_config_overrides_defaults_but_not_our_labels_or_ports(started):

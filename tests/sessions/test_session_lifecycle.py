@@ -148,3 +148,21 @@ def test_exec_command_runs_in_the_container_through_the_developer_api(platform, 
     body["exec_config"]["user"] = "root"
     response = Client().post("/api/public/exec_command_kasm", body, content_type="application/json")
     assert response.status_code == 403
+
+
+def test_pause_stops_the_container_and_resume_makes_it_reachable_again(platform, alice, busybox_image, docker_url):
+    from apps.sessions.services import session_pause, session_resume
+
+    requested = session_request(user=alice, image=busybox_image)
+    session = wait_for_status(requested.session, SessionStatus.RUNNING)
+    session_pause(session=session)
+    session = wait_for_status(session, SessionStatus.PAUSED)
+    assert docker.DockerClient(base_url=docker_url).containers.get(session.container_id).status == "exited"
+    assert Agent.objects.get(hostname="local").reserved_sessions == 1  # a resume always fits
+    session_resume(session=session)
+    session = wait_for_status(session, SessionStatus.RUNNING)
+    cookies = cookies_for(session, requested.session_token)
+    page = requests.get(f"{platform}/desktop/{session.hex_id}/vnc/", cookies=cookies, timeout=10)
+    assert page.status_code == 200
+    session_destroy(session=session)
+    wait_for_status(session, SessionStatus.DELETED)
