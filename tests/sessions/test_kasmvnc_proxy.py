@@ -1,0 +1,74 @@
+"""Images that speak KasmVNC (HTTPS + basic auth on 6901) are reached by the proxy with the secret."""
+
+import time
+
+import pytest
+import requests
+from websockets.sync.client import connect
+
+from apps.agents.models import Agent
+from apps.common.hashing import generate_secret, hash_secret
+from apps.images.choices import StreamProtocol
+from apps.images.models import Image
+from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session
+from tests.servers import free_port, running_daphne
+from tests.sessions.kasmvnc_stub import start_kasmvnc_stub
+from tests.sessions.rfb_client import handshake_as_browser
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def kasmvnc_session(alice):
+    """A running session whose workspace is the KasmVNC stub, with the password it expects."""
+    port, password, token = free_port(), generate_secret(18), generate_secret()
+    start_kasmvnc_stub(port, password)
+    time.sleep(0.3)
+    agent = Agent.objects.create(hostname="kasmvnc-host", address="127.0.0.1", status="online")
+    image = Image.objects.create(
+        docker_image="kasmweb/desktop:1.16", friendly_name="KasmVNC", stream_protocol=StreamProtocol.KASMVNC
+    )
+    session = Session.objects.create(
+        owner=alice,
+        image=image,
+        agent=agent,
+        status=SessionStatus.RUNNING,
+        host_port=port,
+        vnc_password=password,
+        session_token_hash=hash_secret(token),
+    )
+    return session, token
+
+
+def test_proxy_speaks_https_basic_auth_and_vnc_auth_to_a_kasmvnc_workspace(
+    kasmvnc_session, live_database_url, redis_url
+):
+    session, token = kasmvnc_session
+    cookies = {"username": "alice", "session_token": token}
+    with running_daphne({"DATABASE_URL": live_database_url, "REDIS_URL": redis_url}) as base_url:
+        page = requests.get(f"{base_url}/desktop/{session.hex_id}/vnc/index.html", cookies=cookies, timeout=10)
+        assert page.status_code == 200 and page.text == "KasmVNC client page\n"
+        url = base_url.replace("http", "ws") + f"/desktop/{session.hex_id}/vnc/websockify"
+        header = {"Cookie": f"username=alice; session_token={token}"}
+        with connect(url, origin=base_url, additional_headers=header, open_timeout=10) as websocket:
+            stream = handshake_as_browser(websocket)  # the browser never sees the VNC challenge
+            websocket.send(b"\x01after kasmvnc auth")
+            assert stream.read(19) == b"\x01after kasmvnc auth"
+
+
+def test_a_wrong_secret_never_reaches_the_kasmvnc_desktop(kasmvnc_session, live_database_url, redis_url):
+    session, token = kasmvnc_session
+    Session.objects.filter(pk=session.pk).update(vnc_password="not-the-password")
+    with running_daphne({"DATABASE_URL": live_database_url, "REDIS_URL": redis_url}) as base_url:
+        page = requests.get(
+            f"{base_url}/desktop/{session.hex_id}/vnc/",
+            cookies={"username": "alice", "session_token": token},
+            timeout=10,
+        )
+        assert page.status_code == 401
+        url = base_url.replace("http", "ws") + f"/desktop/{session.hex_id}/vnc/websockify"
+        header = {"Cookie": f"username=alice; session_token={token}"}
+        # The workspace refuses the proxy's credentials, so the proxy refuses the browser's socket.
+        with pytest.raises(Exception, match="403"):
+            connect(url, origin=base_url, additional_headers=header, open_timeout=10)
