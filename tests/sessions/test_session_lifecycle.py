@@ -1,6 +1,8 @@
 """A session end to end on the real engine, broker and database: launch, reach it through the
 proxy with the API's cookies, destroy it; and the proxy refusing everyone else."""
 
+from datetime import timedelta
+
 import docker
 import pytest
 import requests
@@ -166,3 +168,35 @@ def test_pause_stops_the_container_and_resume_makes_it_reachable_again(platform,
     assert page.status_code == 200
     session_destroy(session=session)
     wait_for_status(session, SessionStatus.DELETED)
+
+
+def test_restarting_the_manager_loses_nothing(
+    live_database_url, redis_url, docker_url, built_images, alice, busybox_image
+):
+    from apps.agents.services import manager_token_rotate
+    from tests.conftest import remove_containers_of_agent
+    from tests.servers import running_daphne
+    from tests.workers import Workers
+
+    token = manager_token_rotate(grace=timedelta(minutes=5))
+    env = {"DATABASE_URL": live_database_url, "REDIS_URL": redis_url, "AGENT_CHECKIN_INTERVAL": "2"}
+    manager_command = ["-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", "1", "-n", "mgr-r@%h"]
+    workers = Workers(env)
+    workers.start("manager", *manager_command)
+    agent_command = ["manage.py", "run_agent", "--name", "local", "--docker-url", docker_url, "--concurrency", "2"]
+    workers.start("agent", *agent_command, env={"MANAGER_TOKEN": token})
+    try:
+        wait_for(lambda: Agent.objects.filter(hostname="local").exists(), what="agent registered")
+        requested = session_request(user=alice, image=busybox_image)
+        session = wait_for_status(requested.session, SessionStatus.RUNNING)
+        workers.stop("manager")  # daphne is not running either: the whole manager side is down
+        workers.start("manager", *manager_command)
+        with running_daphne(env) as base_url:
+            cookies = cookies_for(session, requested.session_token)
+            page = requests.get(f"{base_url}/desktop/{session.hex_id}/vnc/", cookies=cookies, timeout=10)
+            assert page.status_code == 200 and "busybox test workspace" in page.text
+        session_destroy(session=Session.objects.get(pk=session.pk))
+        wait_for_status(session, SessionStatus.DELETED)
+    finally:
+        workers.stop_all()
+        remove_containers_of_agent(docker_url, "local")
