@@ -100,7 +100,9 @@ ensure_redis() {
     if has_systemd; then
         systemctl start redis-server
     else
-        redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --logfile "$LOG_DIR/kasm-redis.log"
+        mkdir -p /var/lib/redis
+        redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --dir /var/lib/redis \
+            --logfile "$LOG_DIR/kasm-redis.log"
     fi
     wait_until 30 redis_answers || { echo "missing: Redis did not answer in 30 s"; return 1; }
 }
