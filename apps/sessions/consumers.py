@@ -18,6 +18,7 @@ from apps.sessions.selectors import session_for_proxy
 logger = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
 CLOSE_UPSTREAM_FAILED = 4502
+UPSTREAM_READY_SECONDS = 15
 
 
 class SessionVncProxyConsumer(AsyncWebsocketConsumer):
@@ -32,14 +33,14 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             return
         self.from_browser: asyncio.Queue[bytes | None] = asyncio.Queue()
         try:
-            self.upstream = await _connect_upstream(session)
-        except (OSError, websockets.WebSocketException) as error:
+            self.upstream, upstream_reader = await _open_upstream(session)
+        except (OSError, RfbError, websockets.WebSocketException) as error:
             logger.warning("Proxy could not reach session %s: %s", session.hex_id, error)
             await self.close(code=CLOSE_UPSTREAM_FAILED)
             return
         subprotocols = self.scope.get("subprotocols", [])
         await self.accept("binary" if "binary" in subprotocols else None)
-        self.pump = asyncio.create_task(self._relay(session.vnc_password))
+        self.pump = asyncio.create_task(self._relay(upstream_reader))
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         await self.from_browser.put(bytes_data if bytes_data is not None else text_data.encode())
@@ -59,11 +60,9 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
     async def _send_to_browser(self, data: bytes) -> None:
         await self.send(bytes_data=data)
 
-    async def _relay(self, vnc_password: str) -> None:
-        upstream_reader = ByteReader(self.upstream.recv)
+    async def _relay(self, upstream_reader: ByteReader) -> None:
         browser_reader = ByteReader(self._browser_bytes)
         try:
-            await authenticate_to_server(upstream_reader, self.upstream.send, vnc_password)
             await accept_client(browser_reader, self._send_to_browser)
             await asyncio.gather(
                 self._browser_to_upstream(browser_reader.leftover()),
@@ -88,6 +87,27 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
         async for message in self.upstream:
             await self.send(bytes_data=message if isinstance(message, bytes) else message.encode())
         await self.from_browser.put(None)
+
+
+async def _open_upstream(session) -> tuple:
+    """Connect and authenticate to the workspace's VNC server; returns (socket, reader).
+
+    Right after a launch the web server may answer while the VNC server behind it is still
+    starting (the socket closes before the greeting): retry for a few seconds then.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + UPSTREAM_READY_SECONDS
+    while True:
+        upstream = await _connect_upstream(session)
+        reader = ByteReader(upstream.recv)
+        try:
+            await authenticate_to_server(reader, upstream.send, session.vnc_password)
+            return upstream, reader
+        except websockets.ConnectionClosed:
+            await upstream.close()
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.05)
 
 
 async def _connect_upstream(session):

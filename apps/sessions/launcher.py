@@ -13,9 +13,6 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from websockets.exceptions import WebSocketException
-from websockets.sync.client import connect
-
 from apps.agents.labels import AGENT_LABEL, IMAGE_LABEL, MANAGED_LABEL, SESSION_LABEL, USER_LABEL
 from apps.agents.runtime.docker import (
     DockerError,
@@ -104,8 +101,8 @@ def _create(docker_url: str, spec: dict) -> str:
 
 
 def wait_until_answering(address: str, port: int, *, timeout: float, tls: bool = False) -> None:
-    """Poll until the workspace answers: HTTP(S) on its published port, and for noVNC workspaces
-    the RFB greeting on /websockify too (the web server may be up before the VNC server is)."""
+    """Poll until the workspace answers HTTP(S) on its published port. (Its VNC server may come up
+    a moment later; the proxy waits for it on the first connection.)"""
     deadline = time.monotonic() + timeout
     url = f"{'https' if tls else 'http'}://{address}:{port}/"
     while True:
@@ -113,22 +110,13 @@ def wait_until_answering(address: str, port: int, *, timeout: float, tls: bool =
             with socket.create_connection((address, port), timeout=1):
                 pass
             _http_answers(url, tls)
-            if not tls:
-                _rfb_greets(f"ws://{address}:{port}/websockify")
             return
-        except (OSError, WebSocketException) as error:
+        except OSError as error:
             if time.monotonic() > deadline:
                 raise DockerError(
                     f"the workspace did not answer on {address}:{port} in {timeout:.0f} s ({error})", retryable=False
                 ) from None
             time.sleep(0.02)
-
-
-def _rfb_greets(url: str) -> None:
-    with connect(url, subprotocols=["binary"], open_timeout=2, close_timeout=1, compression=None) as websocket:
-        greeting = websocket.recv(timeout=2)
-    if not isinstance(greeting, bytes) or not greeting.startswith(b"RFB 003."):
-        raise OSError(f"/websockify answered {greeting[:12]!r}, not an RFB greeting")
 
 
 def _http_answers(url: str, tls: bool) -> None:
