@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GIB = 1024**3
+from apps.common.units import GIB
+
 CORE_TOLERANCE = 1e-9  # fractional cores are floats; sums of them must not refuse an exact fit
 
 

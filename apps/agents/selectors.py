@@ -8,7 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from apps.agents.capacity import AgentCapacity, Resources, allocation_summary
+from apps.agents.capacity import GIB, AgentCapacity, Resources, allocation_summary
 from apps.agents.choices import AgentImageStatus, AgentStatus
 from apps.agents.image_sync import ImageSyncPlan
 from apps.agents.models import Agent, AgentImage, AgentStat
@@ -38,8 +38,7 @@ class AgentUsage:
 
     @property
     def memory_caption(self) -> str:
-        gib = 1024**3
-        return allocation_summary(round(self.allocated.memory / gib, 1), round(self.capacity.memory / gib, 1), "GiB")
+        return allocation_summary(round(self.allocated.memory / GIB, 1), round(self.capacity.memory / GIB, 1), "GiB")
 
     def as_dict(self) -> dict:
         agent = self.agent

@@ -13,7 +13,7 @@ from apps.agents.host_report import host_report_from_message
 from apps.agents.image_sync import ImageSyncPlan, images_sync
 from apps.agents.models import Agent
 from apps.agents.runtime.docker import engine_info
-from apps.agents.selectors import agents_online, image_sync_plan, images_defined_for
+from apps.agents.selectors import agents_online, image_sync_plan
 from apps.agents.services import (
     InvalidManagerToken,
     agent_checkin,
@@ -49,10 +49,8 @@ def agents_monitor_task() -> None:
 def agents_dispatch_image_sync_task() -> None:
     """Periodic: send each online agent the images it should have and its prune mode."""
     for agent in agents_online():
-        agent_image_states_ensure(
-            agent=agent, references=list(images_defined_for(agent).values_list("docker_image", flat=True))
-        )
         plan = image_sync_plan(agent)
+        agent_image_states_ensure(agent=agent, references=plan.keep)
         agent_sync_images_task.apply_async(args=[plan.__dict__], queue=agent_queue_name(agent.hostname))
 
 

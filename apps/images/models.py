@@ -2,9 +2,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from apps.common.models import BaseModel
+from apps.common.units import GIB
 from apps.images.choices import CpuAllocationMethod, StreamProtocol
-
-GIB = 1024**3
 
 
 class Image(BaseModel):

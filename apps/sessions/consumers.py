@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import ssl
 
@@ -12,6 +11,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from apps.images.choices import StreamProtocol
+from apps.sessions.proxy import kasmvnc_authorization
 from apps.sessions.rfb import ByteReader, RfbError, accept_client, authenticate_to_server
 from apps.sessions.selectors import session_for_proxy
 
@@ -116,12 +116,11 @@ async def _connect_upstream(session):
         # KasmVNC images serve HTTPS with a self-signed certificate and basic auth as kasm_user.
         context = ssl.create_default_context()
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        credentials = base64.b64encode(f"kasm_user:{session.vnc_password}".encode()).decode()
         return await websockets.connect(
             f"wss://{address}:{port}/websockify",
             ssl=context,
             subprotocols=["binary"],
-            additional_headers={"Authorization": f"Basic {credentials}"},
+            additional_headers={"Authorization": kasmvnc_authorization(session)},
             max_size=None,
             compression=None,
             open_timeout=10,

@@ -14,6 +14,11 @@ FORWARDED_HEADERS = ("Content-Type", "Cache-Control", "Last-Modified", "ETag")
 MAX_BODY = 50 * 1024**2
 
 
+def kasmvnc_authorization(session: Session) -> str:
+    """KasmVNC workspaces ask for basic auth as kasm_user with the session's secret."""
+    return "Basic " + base64.b64encode(f"kasm_user:{session.vnc_password}".encode()).decode()
+
+
 def workspace_fetch(session: Session, path: str, query: str) -> tuple[int, dict, bytes]:
     """GET `path` from the session's container; returns (status, headers to forward, body)."""
     kasmvnc = session.image.stream_protocol == StreamProtocol.KASMVNC
@@ -21,8 +26,7 @@ def workspace_fetch(session: Session, path: str, query: str) -> tuple[int, dict,
     request = urllib.request.Request(url + (f"?{query}" if query else ""))  # noqa: S310  (agent address)
     context = None
     if kasmvnc:
-        credentials = base64.b64encode(f"kasm_user:{session.vnc_password}".encode()).decode()
-        request.add_header("Authorization", f"Basic {credentials}")
+        request.add_header("Authorization", kasmvnc_authorization(session))
         context = ssl._create_unverified_context()  # noqa: S323  (the container's self-signed certificate)
     try:
         with urllib.request.urlopen(request, timeout=15, context=context) as response:  # noqa: S310

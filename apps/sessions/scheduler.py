@@ -51,8 +51,9 @@ def placement_order(agents: list[Agent], image: Image, policy: str) -> list[Agen
     """Agents that have the image first; then spread (most free cores first) or pack (fewest first)."""
 
     def free_cores_share(agent: Agent) -> float:
-        capacity = agent_capacity(agent).capacity
-        return free(agent_capacity(agent), agent_reserved(agent)).cores / capacity.cores if capacity.cores else 0
+        resources = agent_capacity(agent)
+        total = resources.capacity.cores
+        return free(resources, agent_reserved(agent)).cores / total if total else 0
 
     direction = -1 if policy == "spread" else 1
     return sorted(

@@ -149,7 +149,7 @@ def _image_info(image, *, reference: str) -> ImageInfo:
 
 def container_find(docker_url: str, *, label: str, value: str) -> ContainerInfo | None:
     """The container whose `label` equals `value` (running or not), if any."""
-    matches = [c for c in containers_with_label(docker_url, f"{label}={value}")]
+    matches = containers_with_label(docker_url, f"{label}={value}")
     return matches[0] if matches else None
 
 
@@ -188,16 +188,6 @@ def container_published_port(docker_url: str, container_id: str, port: int) -> i
     container = _call("inspect a container", _client(docker_url).containers.get, container_id)
     bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(f"{port}/tcp") or []
     return int(bindings[0]["HostPort"]) if bindings else None
-
-
-def container_status(docker_url: str, container_id: str) -> str | None:
-    """Docker's status of the container ("running", "exited", ...), or None when it is gone."""
-    try:
-        return _client(docker_url).containers.get(container_id).status
-    except docker.errors.NotFound:
-        return None
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
-        raise _translate(error, "inspect a container") from error
 
 
 def container_remove(docker_url: str, container_id: str) -> None:

@@ -101,6 +101,7 @@ def progress(status: str) -> int:
 def user_dict(user) -> dict:
     profile = profile_for_user(user=user)
     live = user.workspace_sessions.exclude(status__in=[SessionStatus.DELETED, SessionStatus.DELETING])
+    live = live.select_related("image")
     last = user.workspace_sessions.order_by("-created_at").values_list("created_at", flat=True).first()
     return {
         "user_id": user_public_id(user),

@@ -1,0 +1,3 @@
+"""Units shared by every app (capacity arithmetic, image defaults, consoles)."""
+
+GIB = 1024**3
