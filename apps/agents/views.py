@@ -3,13 +3,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.decorators import console_admin_required
 from apps.agents.forms import AgentSettingsForm
 from apps.agents.models import Agent
 from apps.agents.selectors import agent_usage, agents_for_console
-from apps.agents.services import agent_update_settings, manager_token_rotate
+from apps.agents.services import agent_image_retry, agent_update_settings, manager_token_rotate
 from apps.common.errors import ApplicationError
 
 
@@ -39,6 +40,17 @@ def agent_detail(request, agent_id):
         "image_states": agent.image_states.all(),
     }
     return render(request, "agents/agent_detail.html", context)
+
+
+@console_admin_required
+@require_POST
+def agent_image_retry_view(request, agent_id):
+    """Pulls of an image stop after AGENT_IMAGE_PULL_ATTEMPTS failures until an admin asks again."""
+    agent = get_object_or_404(Agent, pk=agent_id)
+    reference = request.POST.get("reference", "")
+    agent_image_retry(agent=agent, reference=reference)
+    messages.success(request, f"{agent.hostname} will pull {reference} again at the next image sync.")
+    return redirect(reverse("agents:detail", kwargs={"agent_id": agent.pk}) + "#images")
 
 
 @console_admin_required

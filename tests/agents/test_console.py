@@ -104,3 +104,20 @@ def test_rotating_the_token_from_the_console_shows_it_once(console):
     page = console.post(reverse("agents:rotate-token")).content.decode()
     token = page.split('id="manager-token">')[1].split("<")[0]
     assert manager_token_is_valid(token)
+
+
+def test_admin_asks_for_another_pull_of_an_image_whose_pulls_failed(console, busy_agent, settings):
+    from apps.agents.models import AgentImage
+    from apps.agents.services import agent_image_results_record
+
+    settings.AGENT_IMAGE_PULL_ATTEMPTS = 1
+    failure = [{"reference": "kasmweb/chrome:1.16", "status": "failed", "error": "registry unreachable"}]
+    agent_image_results_record(agent=busy_agent, results=failure)
+    detail = reverse("agents:detail", kwargs={"agent_id": busy_agent.pk})
+    assert "Pull again" in console.get(detail).content.decode()
+    response = console.post(
+        reverse("agents:image-retry", kwargs={"agent_id": busy_agent.pk}), {"reference": "kasmweb/chrome:1.16"}
+    )
+    assert response.status_code == 302 and response.url == f"{detail}#images"
+    state = AgentImage.objects.get()
+    assert (state.status, state.failed_attempts) == ("missing", 0)
