@@ -35,8 +35,9 @@ async function load() {
   document.body.dataset.historyPoints = String(series.timestamps.length);
 }
 
-agentSelect.addEventListener("change", load);
-hoursSelect.addEventListener("change", load);
-load();
+const loadShown = () => load().catch((error) => console.warn("history not loaded:", error));
+agentSelect.addEventListener("change", loadShown);
+hoursSelect.addEventListener("change", loadShown);
+loadShown();
 const refresh = throttled(load, 2000);
 onLiveUpdate("agent.checkin", (message) => { if (message.payload.agent === agentSelect.value) refresh(); });

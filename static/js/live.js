@@ -24,7 +24,11 @@ export function throttled(refresh, intervalMs = 1000) {
   return () => {
     if (pending) return;
     pending = true;
-    setTimeout(() => { pending = false; refresh(); }, intervalMs);
+    setTimeout(() => {
+      pending = false;
+      // A failed refresh keeps the page as it is; the next push refreshes again.
+      Promise.resolve(refresh()).catch((error) => console.warn("live refresh failed:", error));
+    }, intervalMs);
   };
 }
 

@@ -19,12 +19,15 @@ function show(status, message) {
 }
 
 async function poll() {
-  const response = await fetch(`/session/${kasmId}/status/`, { credentials: "same-origin" });
-  if (response.ok) {
-    const state = await response.json();
-    show(state.status, state.message);
-    if (state.status !== "running" && !FINAL.includes(state.status)) setTimeout(poll, 1000);
+  let state;
+  try {
+    const response = await fetch(`/session/${kasmId}/status/`, { credentials: "same-origin" });
+    state = response.ok ? await response.json() : null;
+  } catch (error) {
+    state = null; // a network blip: ask again shortly
   }
+  if (state) show(state.status, state.message);
+  if (!state || (state.status !== "running" && !FINAL.includes(state.status))) setTimeout(poll, 1000);
 }
 
 onLiveUpdate("session.", (message) => {
@@ -35,6 +38,7 @@ poll();
 // Keep the session alive while this tab is open.
 setInterval(() => {
   if (root.dataset.status === "running") {
-    fetch(`/session/${kasmId}/keepalive/`, { method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin" });
+    fetch(`/session/${kasmId}/keepalive/`, { method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin" })
+      .catch(() => {}); // the next keepalive, a minute later, tries again
   }
 }, 60_000);
