@@ -215,7 +215,17 @@ SCHEDULER_POLICY = os.environ.get("SCHEDULER_POLICY", "spread")  # "spread" or "
 if SCHEDULER_POLICY not in {"spread", "pack"}:
     raise ImproperlyConfigured(f"SCHEDULER_POLICY={SCHEDULER_POLICY!r}: use spread or pack.")
 
+# Workspace registries: fetching limits, automatic updates and the first-party registry, which this
+# server publishes at /registry/ from the workspace.json files in FIRST_PARTY_REGISTRY_DIR.
+REGISTRY_FETCH_TIMEOUT_SECONDS = env_int("REGISTRY_FETCH_TIMEOUT_SECONDS", 10)
+REGISTRY_MAX_LIST_BYTES = env_int("REGISTRY_MAX_LIST_BYTES", 8 * 1024**2)
+REGISTRY_MAX_ICON_BYTES = env_int("REGISTRY_MAX_ICON_BYTES", 1024**2)
+REGISTRY_AUTO_UPDATE_INTERVAL = env_int("REGISTRY_AUTO_UPDATE_INTERVAL", 3600)  # seconds
+FIRST_PARTY_REGISTRY_URL = os.environ.get("FIRST_PARTY_REGISTRY_URL", "http://127.0.0.1:8000/registry/")
+FIRST_PARTY_REGISTRY_DIR = BASE_DIR / "registry"
+
 CELERY_BEAT_SCHEDULE = {
+    "registry-auto-update": {"task": "registry.auto_update", "schedule": REGISTRY_AUTO_UPDATE_INTERVAL},
     "sessions-expire": {"task": "sessions.expire", "schedule": 60},
     "agents-monitor": {"task": "agents.monitor", "schedule": AGENT_CHECKIN_INTERVAL},
     "agents-image-sync": {"task": "agents.dispatch_image_sync", "schedule": AGENT_IMAGE_SYNC_INTERVAL},

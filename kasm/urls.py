@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from apps.common import views as common_views
 from apps.common.converters import HexUuidConverter
+from apps.registry.urls import site_urlpatterns as first_party_registry_site
 from apps.sessions.api.public import public_api
 
 register_converter(HexUuidConverter, "hex")
@@ -16,6 +17,8 @@ urlpatterns = [
     path("api/public/<str:name>", public_api, name="public-api"),
     path("accounts/", include("apps.accounts.urls")),
     path("console/", include("apps.agents.urls")),
+    path("console/registry/", include("apps.registry.urls")),
+    path("registry/", include((first_party_registry_site, "first-party-registry"))),
     path("api/console/", include("apps.agents.api.urls")),
     path("api/console/", include("apps.sessions.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

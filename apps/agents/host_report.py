@@ -34,6 +34,7 @@ class HostReport:
     gpus: list[GpuReport] = field(default_factory=list)
     containers: list[SessionContainer] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
+    image_sizes: dict[str, int] = field(default_factory=dict)
 
     def as_message(self) -> dict:
         """Plain JSON for the check-in task."""
@@ -44,6 +45,7 @@ def host_report_collect(*, hostname: str, address: str, docker_url: str) -> Host
     engine = engine_info(docker_url)
     disk = psutil.disk_usage(engine.data_root if os.path.isdir(engine.data_root) else "/")
     containers = containers_with_label(docker_url, SESSION_LABEL)
+    image_sizes = {tag: image.size for image in images_list(docker_url) for tag in image.tags}
     return HostReport(
         hostname=hostname,
         address=address,
@@ -59,7 +61,8 @@ def host_report_collect(*, hostname: str, address: str, docker_url: str) -> Host
         containers=[
             SessionContainer(container_id=c.id, session_id=c.labels[SESSION_LABEL], status=c.status) for c in containers
         ],
-        images=sorted(tag for image in images_list(docker_url) for tag in image.tags),
+        images=sorted(image_sizes),
+        image_sizes=image_sizes,
     )
 
 
@@ -71,7 +74,13 @@ def host_report_from_message(message: object) -> HostReport:
     gpus = [GpuReport(**_record(item, GpuReport)) for item in _list(message, "gpus")]
     containers = [SessionContainer(**_record(item, SessionContainer)) for item in _list(message, "containers")]
     images = [image for image in _list(message, "images") if isinstance(image, str)]
-    return HostReport(**fields, gpus=gpus, containers=containers, images=images)
+    sizes = message.get("image_sizes")
+    image_sizes = {
+        tag: size
+        for tag, size in (sizes.items() if isinstance(sizes, dict) else ())
+        if isinstance(size, int) and not isinstance(size, bool)
+    }
+    return HostReport(**fields, gpus=gpus, containers=containers, images=images, image_sizes=image_sizes)
 
 
 _SCALAR_FIELDS = {

@@ -36,6 +36,7 @@ class Agent(BaseModel):
     docker_version = models.CharField(max_length=64, blank=True)
     architecture = models.CharField(max_length=32, blank=True)
     images_present = models.JSONField(default=list, blank=True)
+    image_sizes = models.JSONField(default=dict, blank=True, help_text="Bytes on disk per image tag.")
     session_containers = models.JSONField(default=list, blank=True, help_text="Session ids of its containers.")
     cores_override = models.FloatField(default=0, help_text="0 = no override.")
     memory_override = models.BigIntegerField(default=0, help_text="Bytes; 0 = no override.")

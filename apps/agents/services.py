@@ -96,6 +96,7 @@ def _apply_report(agent: Agent, report: HostReport, now: datetime) -> None:
     agent.docker_version = report.docker_version
     agent.architecture = report.architecture
     agent.images_present = report.images
+    agent.image_sizes = report.image_sizes
     agent.session_containers = sorted(container.session_id for container in report.containers)
 
 

@@ -12,8 +12,14 @@ class Registry(BaseModel):
     auto_update = models.BooleanField(default=False)
     is_first_party = models.BooleanField(default=False)
     schema_version = models.CharField(max_length=16, blank=True)
-    last_fetched_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    description = models.TextField(blank=True)
+    icon_url = models.CharField(max_length=2000, blank=True)
+    list_url = models.CharField(max_length=2000, blank=True)
+    contact_url = models.CharField(max_length=2000, blank=True)
+    entry_errors = models.JSONField(default=list, blank=True, help_text="Entries of the last update that were invalid.")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True, help_text="Last successful update.")
+    last_error = models.TextField(blank=True, help_text="Why the last update failed; empty when it succeeded.")
 
     class Meta:
         ordering = ["name"]
@@ -27,6 +33,9 @@ class RegistryWorkspace(BaseModel):
     """One workspace offered by a registry, with its security flags and the image installed from it."""
 
     registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="workspaces")
+    entry_key = models.CharField(
+        max_length=300, help_text="The image reference, with '#2', '#3'... for later variants of the same image."
+    )
     docker_image = models.CharField(max_length=255)
     friendly_name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -40,7 +49,7 @@ class RegistryWorkspace(BaseModel):
     class Meta:
         ordering = ["friendly_name"]
         constraints = [
-            models.UniqueConstraint(fields=["registry", "docker_image"], name="registry_workspace_unique_image")
+            models.UniqueConstraint(fields=["registry", "entry_key"], name="registry_workspace_unique_entry")
         ]
 
     def __str__(self) -> str:

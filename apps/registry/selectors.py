@@ -1,0 +1,131 @@
+"""Reads of the registry app: the store front, the size widget and the flag explanations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from apps.agents.models import Agent
+from apps.agents.selectors import agents_online
+from apps.images.models import Image
+from apps.registry.flags import FLAG_PRIVILEGED, FLAG_PROPERTY, FLAG_USER
+from apps.registry.models import Registry, RegistryWorkspace
+
+# Docker reports the kernel's machine name; registries use Go's architecture names.
+DOCKER_TO_REGISTRY_ARCHITECTURE = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+# Registries give sizes in (decimal) MB: "an image of 2.46GB is 2460".
+REGISTRY_MB = 1000**2
+
+FLAG_EXPLANATIONS = {
+    FLAG_USER: (
+        "A user is set and it is not 1000",
+        "This often means the workspace runs as root. Some workspaces need root to work, so it is not "
+        "necessarily a concern, but the workspace has elevated privileges inside its container.",
+    ),
+    FLAG_PRIVILEGED: (
+        "Privileged mode",
+        "The workspace runs privileged (or an exec hook does), which grants root capabilities on every "
+        "device of the host. Only install it from a registry you trust completely.",
+    ),
+    FLAG_PROPERTY: (
+        "Generic flag",
+        "The property is neither on the list of ignored nor of safe properties, and has no specific "
+        "explanation yet. Look up what it does (e.g. security_opt, cap_add, devices, volumes, ports) "
+        "before installing.",
+    ),
+}
+
+
+@dataclass
+class StoreWorkspace:
+    """A registry workspace as a store tile shows it."""
+
+    workspace: RegistryWorkspace
+    icon_url: str
+    compatible: bool
+    update_available: bool
+    flags: list[dict] = field(default_factory=list)
+
+    @property
+    def definition(self) -> dict:
+        return self.workspace.definition
+
+
+def registry_icon_url(registry: Registry, image_src: str) -> str:
+    if not image_src or ":" in image_src.split("/", 1)[0]:  # blob:, data:, javascript: ...
+        return ""
+    return f"{registry.url}{registry.schema_version or '1.0'}/icons/{image_src}"
+
+
+def agent_architectures() -> set[str]:
+    names = Agent.objects.exclude(architecture="").values_list("architecture", flat=True).distinct()
+    return {DOCKER_TO_REGISTRY_ARCHITECTURE.get(name, name) for name in names}
+
+
+def store_workspaces(registries: QuerySet[Registry]) -> list[StoreWorkspace]:
+    architectures = agent_architectures()
+    tiles = []
+    for registry in registries:
+        for workspace in registry.workspaces.select_related("installed_image"):
+            wanted = set(workspace.definition.get("architecture") or [])
+            image = workspace.installed_image
+            tiles.append(
+                StoreWorkspace(
+                    workspace=workspace,
+                    icon_url=registry_icon_url(registry, workspace.definition.get("image_src", "")),
+                    compatible=not wanted or not architectures or bool(wanted & architectures),
+                    update_available=image is not None and bool(workspace.sha) and image.source_sha != workspace.sha,
+                    flags=workspace.flags,
+                )
+            )
+    return sorted(tiles, key=lambda tile: tile.workspace.friendly_name.lower())
+
+
+def store_categories(tiles: list[StoreWorkspace]) -> list[str]:
+    return sorted({category for tile in tiles for category in tile.definition.get("categories", [])}, key=str.lower)
+
+
+@dataclass(frozen=True)
+class SpaceEstimate:
+    """What the workspaces installed from registries take (actual once pulled) against agents' free disk."""
+
+    installed_bytes: int
+    pending_bytes: int
+    pending_count: int
+    free_bytes: int
+    agent_count: int
+
+    def as_dict(self) -> dict:
+        return {
+            "installed_bytes": self.installed_bytes,
+            "pending_bytes": self.pending_bytes,
+            "pending_count": self.pending_count,
+            "needed_bytes": self.installed_bytes + self.pending_bytes,
+            "free_bytes": self.free_bytes,
+            "agent_count": self.agent_count,
+        }
+
+
+def registry_space_estimate() -> SpaceEstimate:
+    agents = list(agents_online().only("disk_free", "image_sizes"))
+    installed = pending = pending_count = 0
+    images = Image.objects.exclude(source_registry_url="").prefetch_related("registry_workspaces")
+    for image in images:
+        sizes = [agent.image_sizes.get(image.docker_image, 0) for agent in agents]
+        if any(sizes):
+            installed += max(sizes)
+        else:
+            pending_count += 1
+            pending += max((_estimated_bytes(w) for w in image.registry_workspaces.all()), default=0)
+    return SpaceEstimate(
+        installed_bytes=installed,
+        pending_bytes=pending,
+        pending_count=pending_count,
+        free_bytes=sum(agent.disk_free for agent in agents),
+        agent_count=len(agents),
+    )
+
+
+def _estimated_bytes(workspace: RegistryWorkspace) -> int:
+    return int(workspace.definition.get("uncompressed_size_mb") or 0) * REGISTRY_MB

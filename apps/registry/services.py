@@ -1,0 +1,260 @@
+"""Writes of the registry app: add, update and remove registries; install workspaces from them."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urljoin, urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from apps.agents.tasks import agents_dispatch_image_sync_task
+from apps.common.errors import ApplicationError
+from apps.common.units import MIB
+from apps.images.models import Image
+from apps.registry.fetcher import NotFound, RegistryFetchError, fetch_bytes, url_check_scheme
+from apps.registry.flags import workspace_flags
+from apps.registry.models import Registry, RegistryWorkspace
+from apps.registry.parser import (
+    EntryError,
+    RegistryFormatError,
+    RegistryListing,
+    registry_listing_parse,
+    registry_url_normalize,
+    schema_version_choose,
+    workspace_entry_parse,
+)
+
+logger = logging.getLogger(__name__)
+DEFAULT_SCHEMA_VERSION = "1.0"
+
+
+def registry_fetch_listing(base_url: str) -> tuple[str, RegistryListing]:
+    """Read versions.txt (when the site has one) and the newest supported list.json."""
+    try:
+        versions, _ = fetch_bytes(f"{base_url}versions.txt", max_bytes=64 * 1024)
+    except NotFound:
+        version = DEFAULT_SCHEMA_VERSION
+    else:
+        looks_like_html = versions.lstrip()[:1] == b"<"
+        version = (
+            DEFAULT_SCHEMA_VERSION if looks_like_html else schema_version_choose(versions.decode("utf-8", "replace"))
+        )
+    list_url = f"{base_url}{version}/list.json"
+    try:
+        body, content_type = fetch_bytes(list_url, max_bytes=settings.REGISTRY_MAX_LIST_BYTES)
+    except NotFound:
+        raise RegistryFetchError(f"{list_url} does not exist: this URL is not a workspace registry.") from None
+    if "html" in content_type.lower() or body.lstrip()[:1] == b"<":
+        raise RegistryFormatError(f"{list_url} returned an HTML page, not a registry's list.json: check the URL.")
+    return version, registry_listing_parse(body)
+
+
+def registry_add(*, url: str, auto_update: bool = False) -> Registry:
+    """Add a registry after reading it successfully; a registry that cannot be read is not added."""
+    base_url = registry_url_normalize(url)
+    url_check_scheme(base_url)
+    if Registry.objects.filter(url=base_url).exists():
+        raise ApplicationError(f"The registry {base_url} is already added; use 'update' to refresh it.")
+    version, listing = registry_fetch_listing(base_url)
+    with transaction.atomic():
+        registry = Registry.objects.create(url=base_url, auto_update=auto_update)
+        _registry_apply_listing(registry, version, listing)
+    return registry
+
+
+def registry_update(*, registry: Registry) -> Registry:
+    """Refresh the registry's list. A failure records the error and keeps the last good copy.
+
+    Installed workspaces are never changed; they show that a newer definition exists instead.
+    """
+    if registry.is_first_party:
+        registry.url = registry_url_normalize(settings.FIRST_PARTY_REGISTRY_URL)
+    registry.last_attempt_at = timezone.now()
+    try:
+        version, listing = registry_fetch_listing(registry.url)
+    except ApplicationError as error:
+        registry.last_error = error.message
+        registry.save(update_fields=["url", "last_attempt_at", "last_error", "updated_at"])
+        raise
+    with transaction.atomic():
+        _registry_apply_listing(registry, version, listing)
+    return registry
+
+
+def _registry_apply_listing(registry: Registry, version: str, listing: RegistryListing) -> None:
+    registry.name = (listing.name or urlsplit(registry.url).hostname or registry.url)[:200]
+    registry.description = listing.description
+    registry.icon_url = _web_url(registry.url, listing.icon)
+    registry.list_url = _web_url(registry.url, listing.list_url)
+    registry.contact_url = _web_url(registry.url, listing.contact_url)
+    registry.schema_version = version
+    registry.entry_errors = listing.errors
+    registry.last_fetched_at = registry.last_attempt_at = timezone.now()
+    registry.last_error = ""
+    registry.save()
+    listed = []
+    for definition in listing.workspaces:
+        workspace, _ = RegistryWorkspace.objects.update_or_create(
+            registry=registry,
+            entry_key=definition["key"],
+            defaults={
+                "docker_image": definition["name"],
+                "friendly_name": definition["friendly_name"][:200],
+                "description": definition["description"],
+                "sha": definition["sha"][:128],
+                "definition": {key: value for key, value in definition.items() if key not in {"flags", "key"}},
+                "flags": definition["flags"],
+            },
+        )
+        if workspace.installed_image_id is None:
+            _link_existing_image(workspace)
+        listed.append(workspace.pk)
+    registry.workspaces.exclude(pk__in=listed).delete()
+
+
+def _link_existing_image(workspace: RegistryWorkspace) -> None:
+    """A workspace counts as installed when an Image already runs its Docker image."""
+    images = Image.objects.filter(docker_image=workspace.docker_image)
+    image = images.filter(source_registry_url=workspace.registry.url).first() or images.first()
+    if image is not None:
+        workspace.installed_image = image
+        workspace.save(update_fields=["installed_image", "updated_at"])
+
+
+def _web_url(base_url: str, value: str) -> str:
+    """An absolute http(s) URL from a registry field, or '' for anything else (javascript:, data:...)."""
+    if not value:
+        return ""
+    absolute = urljoin(base_url, value)
+    return absolute if urlsplit(absolute).scheme in {"http", "https"} else ""
+
+
+def registry_remove(*, registry: Registry) -> None:
+    """Forget a registry and its list; workspaces installed from it stay installed."""
+    registry.delete()
+
+
+def registry_set_auto_update(*, registry: Registry, enabled: bool) -> None:
+    registry.auto_update = enabled
+    registry.save(update_fields=["auto_update", "updated_at"])
+
+
+def registry_restore_first_party() -> Registry:
+    """Add the first-party registry back (it is pre-installed; an admin may have removed it)."""
+    url = registry_url_normalize(settings.FIRST_PARTY_REGISTRY_URL)
+    registry, _ = Registry.objects.update_or_create(
+        is_first_party=True, defaults={"url": url, "auto_update": True, "name": "Kasm Local"}
+    )
+    return registry
+
+
+def registries_auto_update() -> list[tuple[Registry, str]]:
+    """Update every registry with automatic updates on: (registry, error or '') for each."""
+    outcomes = []
+    for registry in Registry.objects.filter(auto_update=True):
+        try:
+            registry_update(registry=registry)
+        except ApplicationError as error:
+            logger.warning("Automatic update of registry %s failed: %s", registry.url, error.message)
+            outcomes.append((registry, error.message))
+        else:
+            outcomes.append((registry, ""))
+    return outcomes
+
+
+def workspace_definition_validate(definition: object) -> dict:
+    """An admin-edited definition, checked like a registry entry; raises ApplicationError."""
+    try:
+        parsed = workspace_entry_parse(definition)
+    except EntryError as error:
+        raise ApplicationError(f"The workspace definition is invalid: {error}.") from None
+    return {key: value for key, value in parsed.items() if key != "flags"}
+
+
+def registry_workspace_install(
+    *, workspace: RegistryWorkspace, definition: dict | None = None, confirm_flags: bool = False
+) -> Image:
+    """Create an Image from a registry workspace (optionally as edited); agents then pull it."""
+    if workspace.installed_image_id is not None:
+        raise ApplicationError(f"'{workspace.friendly_name}' is already installed as a workspace.")
+    definition = workspace_definition_validate(definition if definition is not None else workspace.definition)
+    _check_flags_confirmed(workspace, definition, confirm_flags)
+    image = Image(source_registry_url=workspace.registry.url, source_sha=workspace.sha)
+    _image_apply_definition(image, definition, icon_base=_icon_base(workspace.registry))
+    with transaction.atomic():
+        image.save()
+        workspace.installed_image = image
+        workspace.save(update_fields=["installed_image", "updated_at"])
+        transaction.on_commit(_dispatch_image_sync)
+    return image
+
+
+def registry_workspace_apply_update(*, workspace: RegistryWorkspace, confirm_flags: bool = False) -> Image:
+    """Bring an installed workspace to the registry's current definition."""
+    image = workspace.installed_image
+    if image is None:
+        raise ApplicationError(f"'{workspace.friendly_name}' is not installed; install it instead.")
+    definition = workspace_definition_validate(workspace.definition)
+    _check_flags_confirmed(workspace, definition, confirm_flags)
+    _image_apply_definition(image, definition, icon_base=_icon_base(workspace.registry))
+    image.source_sha = workspace.sha
+    image.save()
+    transaction.on_commit(_dispatch_image_sync)
+    return image
+
+
+def _check_flags_confirmed(workspace: RegistryWorkspace, definition: dict, confirm_flags: bool) -> None:
+    flags = workspace_flags(run_config=definition["run_config"], exec_config=definition["exec_config"])
+    if flags and not confirm_flags:
+        names = ", ".join(sorted({flag["property"] for flag in flags}))
+        raise ApplicationError(
+            f"'{workspace.friendly_name}' is flagged for review ({names}): review its configuration with "
+            "Edit, then confirm the install."
+        )
+
+
+def _image_apply_definition(image: Image, definition: dict, *, icon_base: str) -> None:
+    image.docker_image = definition["name"]
+    image.friendly_name = definition["friendly_name"][:100]
+    image.description = definition["description"]
+    image.categories = definition["categories"]
+    image.cores = definition.get("cores") or 1
+    image.memory = int(definition["memory"] * MIB) if definition.get("memory") else image.memory
+    image.gpus = int(definition.get("gpu_count") or 0)
+    image.cpu_allocation_method = definition["cpu_allocation_method"].lower()
+    image.stream_protocol = definition["stream_protocol"]
+    image.run_config = definition["run_config"]
+    image.exec_config = definition["exec_config"]
+    image.enabled = definition.get("enabled", True)
+    try:
+        image.full_clean(exclude=["restrict_to_zone", "restrict_to_agent", "icon"])
+    except ValidationError as error:
+        problems = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
+        raise ApplicationError(f"The workspace cannot be installed as defined: {problems}.") from None
+    _image_copy_icon(image, definition["image_src"], icon_base)
+
+
+def _image_copy_icon(image: Image, image_src: str, icon_base: str) -> None:
+    """Copy the registry's icon into our media, so the workspace keeps it if the registry goes away."""
+    icon_url = _web_url(icon_base, image_src)
+    if not image_src or not icon_url:
+        return
+    try:
+        body, _ = fetch_bytes(icon_url, max_bytes=settings.REGISTRY_MAX_ICON_BYTES)
+    except ApplicationError as error:
+        logger.warning("Icon of %s not copied: %s", image.docker_image, error.message)
+        image.icon_url = icon_url
+        return
+    image.icon.save(image_src.rsplit("/", 1)[-1][:80], ContentFile(body), save=False)
+
+
+def _icon_base(registry: Registry) -> str:
+    return f"{registry.url}{registry.schema_version or DEFAULT_SCHEMA_VERSION}/icons/"
+
+
+def _dispatch_image_sync() -> None:
+    agents_dispatch_image_sync_task.delay()
