@@ -6,7 +6,6 @@ from drf_spectacular.views import SpectacularAPIView
 
 from apps.common import views as common_views
 from apps.common.converters import HexUuidConverter
-from apps.registry.urls import site_urlpatterns as first_party_registry_site
 from apps.sessions.api.public import public_api
 
 register_converter(HexUuidConverter, "hex")
@@ -18,7 +17,7 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("console/", include("apps.agents.urls")),
     path("console/registry/", include("apps.registry.urls")),
-    path("registry/", include((first_party_registry_site, "first-party-registry"))),
+    path("registry/", include("apps.registry.site_urls")),
     path("api/console/", include("apps.agents.api.urls")),
     path("api/console/", include("apps.sessions.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

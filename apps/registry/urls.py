@@ -17,9 +17,3 @@ urlpatterns = [
     path("workspaces/<hex:workspace_id>/install/", views.workspace_install_view, name="install"),
     path("workspaces/<hex:workspace_id>/apply-update/", views.workspace_apply_update_view, name="apply-update"),
 ]
-
-site_urlpatterns = [
-    path("versions.txt", views.first_party_versions, name="first-party-versions"),
-    path("1.0/list.json", views.first_party_list, name="first-party-list"),
-    path("1.0/icons/<str:name>", views.first_party_icon, name="first-party-icon"),
-]

@@ -64,7 +64,9 @@ def copy_real_registries(destination: Path) -> Path:
     return destination
 
 
-def write_registry(directory: Path, workspaces: list, *, name: str = "Test registry", icons: dict | None = None) -> Path:
+def write_registry(
+    directory: Path, workspaces: list, *, name: str = "Test registry", icons: dict | None = None
+) -> Path:
     """A registry site with the given (possibly malformed) workspace entries."""
     (directory / "1.0" / "icons").mkdir(parents=True, exist_ok=True)
     (directory / "versions.txt").write_text("1.0\n")

@@ -29,7 +29,9 @@ def test_variants_of_one_image_are_kept_apart_by_their_order():
 def test_doctorfree_flags_privileged_ports_and_root_first_launch():
     listing = registry_listing_parse((REAL_REGISTRIES / "doctorfree__kasm-registry/1.0/list.json").read_bytes())
     by_image = {w["name"]: w["flags"] for w in listing.workspaces}
-    assert {"property": "privileged", "flag": "privileged", "source": "run_config"} in by_image["doctorwhen/kasm:appimage"]
+    assert {"property": "privileged", "flag": "privileged", "source": "run_config"} in by_image[
+        "doctorwhen/kasm:appimage"
+    ]
     assert {"property": "ports", "flag": "flag_property", "source": "run_config"} in by_image["doctorwhen/kasm:osint"]
     assert all({"property": "first_launch", "flag": "user", "source": "exec_config"} in f for f in by_image.values())
 
@@ -97,8 +99,23 @@ json_values = st.recursive(
     max_leaves=30,
 )
 entry_keys = st.sampled_from(
-    ["name", "friendly_name", "image", "categories", "cores", "memory", "run_config", "exec_config", "sha",
-     "cpu_allocation_method", "architecture", "uncompressed_size_mb", "enabled", "stream_protocol", "description"]
+    [
+        "name",
+        "friendly_name",
+        "image",
+        "categories",
+        "cores",
+        "memory",
+        "run_config",
+        "exec_config",
+        "sha",
+        "cpu_allocation_method",
+        "architecture",
+        "uncompressed_size_mb",
+        "enabled",
+        "stream_protocol",
+        "description",
+    ]
 )
 entries = st.dictionaries(entry_keys, json_values, max_size=8)
 

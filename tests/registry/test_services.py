@@ -134,8 +134,15 @@ def test_applying_an_update_brings_the_image_to_the_new_definition(tmp_path):
 
 def test_install_creates_an_image_with_the_registry_definition_and_a_local_icon(tmp_path):
     entry = workspace_entry(
-        "ok/tool:2", image_src="tool.png", cores=2, memory=2048, gpu_count=1, cpu_allocation_method="Quotas",
-        categories=["Dev", "Tools"], run_config={"hostname": "tool"}, exec_config={"go": {"cmd": "echo go"}},
+        "ok/tool:2",
+        image_src="tool.png",
+        cores=2,
+        memory=2048,
+        gpu_count=1,
+        cpu_allocation_method="Quotas",
+        categories=["Dev", "Tools"],
+        run_config={"hostname": "tool"},
+        exec_config={"go": {"cmd": "echo go"}},
     )
     write_registry(tmp_path, [entry], icons={"tool.png": PNG})
     with serving(tmp_path) as url:
