@@ -1,3 +1,4 @@
+import contextlib
 import json
 
 import pytest
@@ -75,7 +76,7 @@ def test_documents_that_are_not_registries_raise_a_format_error(document):
 
 def test_newest_supported_schema_version_is_chosen():
     assert schema_version_choose("1.0\n1.1\nfeature_dependency_update\n") == "1.0"
-    with pytest.raises(RegistryFormatError, match="reads schema 1.0"):
+    with pytest.raises(RegistryFormatError, match=r"reads schema 1\.0"):
         schema_version_choose("2.0\n")
 
 
@@ -136,7 +137,5 @@ def test_random_json_only_ever_yields_workspaces_or_validation_errors(document):
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=200))
 def test_random_bytes_never_raise_anything_but_a_format_error(raw):
-    try:
+    with contextlib.suppress(RegistryFormatError):
         registry_listing_parse(raw)
-    except RegistryFormatError:
-        pass
