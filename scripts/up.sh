@@ -9,6 +9,7 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 export DJANGO_SETTINGS_MODULE=kasm.settings
+export FIRST_PARTY_REGISTRY_URL=${FIRST_PARTY_REGISTRY_URL:-http://$HOST:$PORT/registry/}
 export PATH="$PWD/.venv/bin:$PATH"
 AGENT_NAME=${AGENT_NAME:-$(hostname -s)}
 DATA_DIR=${KASM_DATA_DIR:-data}
