@@ -215,6 +215,12 @@ SCHEDULER_POLICY = os.environ.get("SCHEDULER_POLICY", "spread")  # "spread" or "
 if SCHEDULER_POLICY not in {"spread", "pack"}:
     raise ImproperlyConfigured(f"SCHEDULER_POLICY={SCHEDULER_POLICY!r}: use spread or pack.")
 
+# Share chat: longest message, per-user rate limit, history shown on join.
+CHAT_MESSAGE_MAX_LENGTH = env_int("CHAT_MESSAGE_MAX_LENGTH", 1000)
+CHAT_RATE_LIMIT_MESSAGES = env_int("CHAT_RATE_LIMIT_MESSAGES", 5)
+CHAT_RATE_LIMIT_SECONDS = env_int("CHAT_RATE_LIMIT_SECONDS", 10)
+CHAT_HISTORY_SIZE = env_int("CHAT_HISTORY_SIZE", 50)
+
 # Workspace registries: fetching limits, automatic updates and the first-party registry, which this
 # server publishes at /registry/ from the workspace.json files in FIRST_PARTY_REGISTRY_DIR.
 REGISTRY_FETCH_TIMEOUT_SECONDS = env_int("REGISTRY_FETCH_TIMEOUT_SECONDS", 10)

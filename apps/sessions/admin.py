@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.sessions.models import Session
+from apps.sessions.models import Session, ShareViewer
 
 
 @admin.register(Session)
@@ -9,3 +9,10 @@ class SessionAdmin(admin.ModelAdmin):
     list_filter = ["status", "agent", "image"]
     search_fields = ["id", "owner__username", "container_id", "share_id"]
     readonly_fields = ["vnc_password", "session_token_hash"]
+
+
+@admin.register(ShareViewer)
+class ShareViewerAdmin(admin.ModelAdmin):
+    list_display = ["user", "session", "created_at", "kicked_at"]
+    search_fields = ["user__username", "session__share_id"]
+    readonly_fields = ["token_hash"]

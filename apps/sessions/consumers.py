@@ -12,8 +12,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from apps.images.choices import StreamProtocol
 from apps.sessions.proxy import kasmvnc_authorization
-from apps.sessions.rfb import ByteReader, RfbError, accept_client, authenticate_to_server
+from apps.sessions.rfb import ByteReader, ClientMessageFilter, RfbError, accept_client, authenticate_to_server
 from apps.sessions.selectors import session_for_proxy
+from apps.sessions.sharing import TOPIC_SHARE_ENDED, TOPIC_SHARE_KICKED, share_group
 
 logger = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
@@ -23,14 +24,19 @@ UPSTREAM_READY_SECONDS = 15
 
 class SessionVncProxyConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
-        session = await database_sync_to_async(session_for_proxy)(
+        access = await database_sync_to_async(session_for_proxy)(
             kasm_id=self.scope["url_route"]["kwargs"]["kasm_id"],
             user=self.scope.get("user"),
             cookies=self.scope.get("cookies", {}),
         )
-        if session is None:
+        if access is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        session, self.access = access.session, access
+        self.client_filter = ClientMessageFilter(view_only=access.view_only)
+        if access.view_only:  # turning sharing off or a kick closes this socket
+            self.share_group = share_group(session)
+            await self.channel_layer.group_add(self.share_group, self.channel_name)
         self.from_browser: asyncio.Queue[bytes | None] = asyncio.Queue()
         try:
             self.upstream, upstream_reader = await _open_upstream(session)
@@ -45,7 +51,16 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None) -> None:
         await self.from_browser.put(bytes_data if bytes_data is not None else text_data.encode())
 
+    async def live_update(self, event: dict) -> None:
+        """A viewer's desktop ends with the share, or when the owner kicks that viewer."""
+        kicked = event["topic"] == TOPIC_SHARE_KICKED and event["payload"]["user_id"] == self.access.user_id
+        if event["topic"] == TOPIC_SHARE_ENDED or kicked:
+            await self.from_browser.put(None)
+            await self.close(code=CLOSE_FORBIDDEN)
+
     async def disconnect(self, code) -> None:
+        if getattr(self, "share_group", None):
+            await self.channel_layer.group_discard(self.share_group, self.channel_name)
         if hasattr(self, "from_browser"):
             await self.from_browser.put(None)
         if getattr(self, "upstream", None) is not None:
@@ -75,10 +90,12 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             await self.close()
 
     async def _browser_to_upstream(self, pending: bytes) -> None:
-        if pending:
-            await self.upstream.send(pending)
-        while (data := await self.from_browser.get()) is not None:
-            await self.upstream.send(data)  # waits while the container's side is full: backpressure
+        data = pending
+        while data is not None:
+            forwarded = self.client_filter.feed(data)  # a viewer's input is dropped here
+            if forwarded:
+                await self.upstream.send(forwarded)  # waits while the container's side is full: backpressure
+            data = await self.from_browser.get()
         await self.upstream.close()
 
     async def _upstream_to_browser(self, pending: bytes) -> None:

@@ -37,3 +37,19 @@ class Session(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.image} for {self.owner} ({self.status})"
+
+
+class ShareViewer(BaseModel):
+    """A user who joined a shared session view-only. Kicking keeps the row, so the link stops working for them."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="viewers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shared_sessions")
+    token_hash = models.CharField(max_length=64, blank=True, help_text="Viewer token of join_kasm, hashed.")
+    kicked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["session", "user"], name="share_viewer_unique_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} watching {self.session_id}"

@@ -80,3 +80,74 @@ async def accept_client(reader: ByteReader, send) -> None:
     if choice != SECURITY_NONE:
         raise RfbError(f"the client chose security type {choice}; only None (1) is offered")
     await send(struct.pack(">I", 0))
+
+
+# Client-to-server message types (RFC 6143 and common extensions) and their fixed lengths.
+SET_PIXEL_FORMAT, SET_ENCODINGS, FRAMEBUFFER_UPDATE_REQUEST = 0, 2, 3
+KEY_EVENT, POINTER_EVENT, CLIENT_CUT_TEXT = 4, 5, 6
+ENABLE_CONTINUOUS_UPDATES, CLIENT_FENCE, XVP, QEMU = 150, 248, 250, 255
+FIXED_LENGTHS = {
+    SET_PIXEL_FORMAT: 20,
+    FRAMEBUFFER_UPDATE_REQUEST: 10,
+    KEY_EVENT: 8,
+    POINTER_EVENT: 6,
+    ENABLE_CONTINUOUS_UPDATES: 10,
+    XVP: 4,
+}
+# What a viewer may send: only what shapes its own copy of the screen. Input (keys, pointer,
+# clipboard, xvp power actions, QEMU key events) is dropped.
+VIEWER_FORWARDED = frozenset(
+    {SET_PIXEL_FORMAT, SET_ENCODINGS, FRAMEBUFFER_UPDATE_REQUEST, ENABLE_CONTINUOUS_UPDATES, CLIENT_FENCE}
+)
+
+
+class ClientMessageFilter:
+    """The browser's side of an RFB stream after the security handshake, message by message.
+
+    The first byte is ClientInit: it is always sent as "shared", so a client cannot disconnect the
+    others. For a view-only client every message is parsed and only VIEWER_FORWARDED ones pass;
+    a message type we cannot size ends the connection (RfbError) rather than pass unchecked.
+    """
+
+    def __init__(self, *, view_only: bool):
+        self.view_only = view_only
+        self._client_init_sent = False
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> bytes:
+        if not self._client_init_sent:
+            if not data:
+                return b""
+            self._client_init_sent = True
+            return b"\x01" + self.feed(data[1:])
+        if not self.view_only:
+            return data
+        self._buffer += data
+        forwarded = bytearray()
+        while self._buffer:
+            length = _client_message_length(self._buffer)
+            if length is None or len(self._buffer) < length:
+                break
+            if self._buffer[0] in VIEWER_FORWARDED:
+                forwarded += self._buffer[:length]
+            del self._buffer[:length]
+        return bytes(forwarded)
+
+
+def _client_message_length(buffer: bytearray) -> int | None:
+    """Length of the message at the start of `buffer`, or None until enough of it has arrived."""
+    kind = buffer[0]
+    if kind in FIXED_LENGTHS:
+        return FIXED_LENGTHS[kind]
+    if kind == SET_ENCODINGS:
+        return None if len(buffer) < 4 else 4 + 4 * struct.unpack(">H", buffer[2:4])[0]
+    if kind == CLIENT_CUT_TEXT:  # a negative length is the extended clipboard's; its size is the absolute value
+        return None if len(buffer) < 8 else 8 + abs(struct.unpack(">i", buffer[4:8])[0])
+    if kind == CLIENT_FENCE:
+        return None if len(buffer) < 9 else 9 + buffer[8]
+    if kind == QEMU:
+        if len(buffer) < 2:
+            return None
+        if buffer[1] == 0:  # extended key event
+            return 12
+    raise RfbError(f"a view-only client sent RFB message type {kind}, which the proxy does not pass")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
 from apps.common.hashing import secret_matches
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
+from apps.sessions.sharing import share_viewer_active, share_viewer_by_token
 
 
 def session_get(kasm_id) -> Session | None:
@@ -19,17 +21,29 @@ def session_get(kasm_id) -> Session | None:
     return Session.objects.select_related("owner", "image", "agent").filter(pk=key).first()
 
 
-def session_for_proxy(*, kasm_id, user, cookies: dict) -> Session | None:
-    """The running session the request may reach: its owner's login, or the API's cookies
-    `username` + `session_token`. Anyone else gets None."""
+@dataclass(frozen=True)
+class ProxyAccess:
+    """Who reaches a session through the proxy: its owner (full control) or a viewer (view-only)."""
+
+    session: Session
+    user_id: int
+    view_only: bool
+
+
+def session_for_proxy(*, kasm_id, user, cookies: dict) -> ProxyAccess | None:
+    """The running session the request may reach: its owner's login or the API's cookies `username` +
+    `session_token`, or a viewer's login or join_kasm token (view-only). Anyone else gets None."""
     session = session_get(kasm_id)
     if session is None or session.status != SessionStatus.RUNNING or not session.host_port:
         return None
-    if user is not None and user.is_authenticated and user.pk == session.owner_id:
-        return session
     token, username = cookies.get("session_token", ""), cookies.get("username", "")
+    if user is not None and user.is_authenticated and user.pk == session.owner_id:
+        return ProxyAccess(session=session, user_id=user.pk, view_only=False)
     if token and username == session.owner.get_username() and secret_matches(token, session.session_token_hash):
-        return session
+        return ProxyAccess(session=session, user_id=session.owner_id, view_only=False)
+    viewer = share_viewer_active(session, user) or share_viewer_by_token(session, username, token)
+    if viewer is not None:
+        return ProxyAccess(session=session, user_id=viewer.user_id, view_only=True)
     return None
 
 

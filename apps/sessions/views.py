@@ -18,6 +18,7 @@ from apps.sessions.services import (
     session_request,
     session_resume,
 )
+from apps.sessions.sharing import session_sharing_disable, session_sharing_enable, share_join, share_viewer_kick
 
 
 @login_required
@@ -51,6 +52,39 @@ def _own_session(request, kasm_id):
 def session_view(request, kasm_id):
     """Progress while the session starts, then the desktop full-window."""
     return render(request, "sessions/session.html", {"session": _own_session(request, kasm_id)})
+
+
+@login_required
+@require_POST
+def session_share_view(request, kasm_id):
+    """The owner turns sharing on (a new link) or off (viewers are disconnected, the link revoked)."""
+    session = _own_session(request, kasm_id)
+    if request.POST.get("enabled") == "on":
+        session_sharing_enable(session=session)
+    else:
+        session_sharing_disable(session=session)
+    return redirect("session-view", kasm_id=session.pk)
+
+
+@login_required
+@require_POST
+def session_share_kick(request, kasm_id):
+    session = _own_session(request, kasm_id)
+    viewer = session.viewers.filter(user__username=request.POST.get("username", "")).first()
+    if viewer is None:
+        return JsonResponse({"error_message": "That user is not watching this session."}, status=404)
+    share_viewer_kick(session=session, viewer=viewer)
+    return JsonResponse({"kicked": viewer.user.username})
+
+
+@login_required
+def share_view(request, share_id):
+    """A viewer's page: the shared desktop, view-only, with the share's chat."""
+    try:
+        joined = share_join(share_id=share_id, user=request.user)
+    except ApplicationError as error:
+        return render(request, "sessions/share_unavailable.html", {"reason": error.message}, status=403)
+    return render(request, "sessions/share.html", {"session": joined.session})
 
 
 @login_required
@@ -105,11 +139,11 @@ def my_sessions(request):
 
 
 def workspace_http(request, kasm_id, path=""):
-    """The session proxy for HTTP: the owner's login or the API's session cookies."""
-    session = session_for_proxy(kasm_id=kasm_id, user=request.user, cookies=request.COOKIES)
-    if session is None:
+    """The session proxy for HTTP (the web client's files): owner and viewers, as for the WebSocket."""
+    access = session_for_proxy(kasm_id=kasm_id, user=request.user, cookies=request.COOKIES)
+    if access is None:
         return HttpResponse("Not your session, or it is not running.", status=403, content_type="text/plain")
-    status, headers, body = workspace_fetch(session, path, request.META.get("QUERY_STRING", ""))
+    status, headers, body = workspace_fetch(access.session, path, request.META.get("QUERY_STRING", ""))
     response = HttpResponse(body, status=status)
     for name, value in headers.items():
         response[name] = value

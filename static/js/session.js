@@ -13,6 +13,7 @@ function show(status, message) {
   if (status === "running" && desktop.hidden) {
     desktop.src = desktop.dataset.src;
     desktop.hidden = false;
+    document.getElementById("share-panel").hidden = false;
     document.getElementById("session-progress").hidden = true;
   }
   if (FINAL.includes(status)) document.getElementById("session-progressbar").hidden = true;

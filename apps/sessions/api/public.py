@@ -27,6 +27,7 @@ from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.selectors import session_get
 from apps.sessions.services import LIVE, session_destroy, session_keepalive, session_request
+from apps.sessions.sharing import session_sharing_enable, share_join, shared_session_get
 from kasm.celery import agent_queue_name, app
 
 
@@ -152,8 +153,7 @@ def request_kasm(api_key: ApiKey, body: dict) -> dict:
     )
     session = requested.session
     if enable_sharing:
-        session.share_id = uuid.uuid4().hex
-        session.save(update_fields=["share_id"])
+        session_sharing_enable(session=session)
     return {
         "kasm_id": session.hex_id,
         "status": "starting",
@@ -200,10 +200,19 @@ def keepalive(api_key: ApiKey, body: dict) -> dict:
 
 @call("join_kasm", P.SESSIONS_MODIFY)
 def join_kasm(api_key: ApiKey, body: dict) -> dict:
-    _user(body)
-    _text(body, "shared_id")
-    # Viewers must be view-only, enforced by the proxy; until that lands, joining is refused.
-    raise ApiError(501, "Joining a shared session is not available on this server yet.")
+    """Join a shared session view-only; the token is the viewer's `session_token` cookie for the proxy."""
+    user = _user(body)
+    share_id = _text(body, "shared_id")
+    try:
+        joined = share_join(share_id=share_id, user=user)
+    except ApplicationError as error:
+        raise ApiError(404 if shared_session_get(share_id) is None else 403, error.message) from None
+    return {
+        "kasm": fmt.kasm_dict(joined.session),
+        "kasm_url": f"/share/{joined.session.share_id}/",
+        "session_token": joined.token,
+        "username": user.username,
+    }
 
 
 @call("exec_command_kasm", P.SESSIONS_MODIFY)

@@ -1,0 +1,106 @@
+"""The chat of a shared session: history on join, live messages and presence, over the channel layer.
+
+With the Redis layer every daphne process of the platform serves the same chats. Presence needs
+no storage: a newcomer says hello to the chat group and every socket there answers it directly.
+"""
+
+from __future__ import annotations
+
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from apps.chat.selectors import chat_history, chat_message_as_dict, chat_session_for
+from apps.chat.services import chat_message_post
+from apps.common.errors import ApplicationError
+from apps.sessions.sharing import TOPIC_SHARE_ENDED, TOPIC_SHARE_KICKED, share_group
+
+CLOSE_FORBIDDEN = 4403
+
+
+def chat_group(session) -> str:
+    return f"chat-{session.hex_id}"
+
+
+class ShareChatConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        self.user = self.scope.get("user")
+        self.session = await database_sync_to_async(chat_session_for)(
+            share_id=self.scope["url_route"]["kwargs"]["share_id"], user=self.user
+        )
+        if self.session is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.groups_joined = [chat_group(self.session), share_group(self.session)]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        history = await database_sync_to_async(chat_history)(self.session)
+        await self._send_json({"type": "history", "messages": history})
+        self.present = {self.channel_name: self.user.get_username()}
+        await self._send_presence()
+        await self.channel_layer.group_send(
+            chat_group(self.session),
+            {"type": "presence.hello", "channel": self.channel_name, "username": self.user.get_username()},
+        )
+
+    async def disconnect(self, code) -> None:
+        if getattr(self, "session", None) is None:
+            return
+        await self.channel_layer.group_send(
+            chat_group(self.session), {"type": "presence.leave", "channel": self.channel_name}
+        )
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        try:
+            content = json.loads(text_data or "")
+        except ValueError:
+            content = None
+        if not isinstance(content, dict) or content.get("type") != "message":
+            await self._send_json({"type": "error", "error": 'Send {"type": "message", "body": "..."}.'})
+            return
+        try:
+            message = await database_sync_to_async(chat_message_post)(
+                session=self.session, sender=self.user, body=content.get("body")
+            )
+        except ApplicationError as error:
+            await self._send_json({"type": "error", "error": error.message})
+            return
+        payload = await database_sync_to_async(chat_message_as_dict)(message)
+        await self.channel_layer.group_send(chat_group(self.session), {"type": "chat.message", "message": payload})
+
+    async def chat_message(self, event: dict) -> None:
+        await self._send_json({"type": "message", **event["message"]})
+
+    async def presence_hello(self, event: dict) -> None:
+        if event["channel"] == self.channel_name:
+            return
+        self.present[event["channel"]] = event["username"]
+        here = {"type": "presence.here", "channel": self.channel_name, "username": self.user.get_username()}
+        await self.channel_layer.send(event["channel"], here)
+        await self._send_presence()
+
+    async def presence_here(self, event: dict) -> None:
+        self.present[event["channel"]] = event["username"]
+        await self._send_presence()
+
+    async def presence_leave(self, event: dict) -> None:
+        if self.present.pop(event["channel"], None) is not None:
+            await self._send_presence()
+
+    async def live_update(self, event: dict) -> None:
+        """Control messages of the share: it ended, or this user was kicked."""
+        kicked = event["topic"] == TOPIC_SHARE_KICKED and event["payload"]["user_id"] == self.user.pk
+        if event["topic"] == TOPIC_SHARE_ENDED or kicked:
+            reason = "The owner stopped sharing." if not kicked else "The owner removed you from this session."
+            await self._send_json({"type": "ended", "reason": reason})
+            await self.close(code=CLOSE_FORBIDDEN)
+
+    async def _send_presence(self) -> None:
+        await self._send_json({"type": "presence", "users": sorted(set(self.present.values()))})
+
+    async def _send_json(self, content: dict) -> None:
+        await self.send(text_data=json.dumps(content))
