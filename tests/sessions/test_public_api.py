@@ -118,7 +118,8 @@ def test_malformed_json_non_objects_and_get_are_4xx_with_a_message(client, key):
         ("create_user", {"target_user": {"username": "x", "locked": "no"}}, 400, "must be a bool"),
         ("add_user_group", {"target_user": {"user_id": "USER"}, "target_group": {"group_id": "0" * 32}}, 404, "group"),
         ("exec_command_kasm", {"user_id": "USER", "kasm_id": "0" * 32, "exec_config": {}}, 404, "No session"),
-        ("join_kasm", {"user_id": "USER", "shared_id": "0" * 32}, 501, "not available"),
+        ("join_kasm", {"user_id": "USER", "shared_id": "0" * 32}, 404, "not valid any more"),
+        ("join_kasm", {"user_id": "USER"}, 400, "shared_id"),
     ],
 )
 def test_bad_input_gets_a_4xx_naming_the_problem(api, alice, image, name, body, status, message):

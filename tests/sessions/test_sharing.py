@@ -1,0 +1,102 @@
+"""Sharing a session: links, who may watch (view-only), kicking, revoking, and join_kasm."""
+
+import pytest
+
+from apps.accounts.choices import ApiPermission
+from apps.accounts.services import api_key_create
+from apps.agents.models import Agent
+from apps.images.models import Image
+from apps.sessions.api.public_format import user_public_id
+from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session
+from apps.sessions.selectors import session_for_proxy
+from apps.sessions.sharing import session_sharing_disable, share_join
+
+pytestmark = pytest.mark.django_db
+
+
+def access(session, user=None, cookies=None):
+    return session_for_proxy(kasm_id=session.hex_id, user=user, cookies=cookies or {})
+
+
+@pytest.fixture
+def session(alice):
+    agent = Agent.objects.create(hostname="share-host", address="127.0.0.1", status="online")
+    image = Image.objects.create(docker_image="kasm-local/busybox-test:latest", friendly_name="Busybox")
+    return Session.objects.create(owner=alice, image=image, agent=agent, status=SessionStatus.RUNNING, host_port=1)
+
+
+@pytest.fixture
+def carol(django_user_model):
+    return django_user_model.objects.create_user("carol", password="carol-password-1")
+
+
+def test_owner_shares_and_a_logged_in_user_watches_view_only(client, alice, carol, session):
+    client.force_login(alice)
+    client.post(f"/session/{session.hex_id}/share/", {"enabled": "on"})
+    session.refresh_from_db()
+    assert session.share_id and len(session.share_id) == 32
+    page = client.get(f"/session/{session.hex_id}/").content.decode()
+    assert f"/share/{session.share_id}/" in page and 'id="chat"' in page
+    assert client.get(f"/share/{session.share_id}/").status_code == 403  # the owner uses their own page
+
+    client.force_login(carol)
+    page = client.get(f"/share/{session.share_id}/").content.decode()
+    assert "view_only=1" in page and f"path=desktop/{session.hex_id}/vnc/websockify" in page
+    assert access(session, carol).view_only is True
+    assert access(session, alice).view_only is False
+
+
+def test_strangers_kicked_viewers_and_revoked_links_get_no_access(client, alice, carol, django_user_model, session):
+    mallory = django_user_model.objects.create_user("mallory", password="mallory-password-1")
+    client.force_login(alice)
+    client.post(f"/session/{session.hex_id}/share/", {"enabled": "on"})
+    session.refresh_from_db()
+    share_join(share_id=session.share_id, user=carol)
+    assert access(session, mallory) is None  # never joined
+
+    kicked = client.post(f"/session/{session.hex_id}/share/kick/", {"username": "carol"})
+    assert kicked.json() == {"kicked": "carol"}
+    assert access(session, carol) is None
+    client.force_login(carol)
+    refused = client.get(f"/share/{session.share_id}/")
+    assert refused.status_code == 403 and "alice removed you" in refused.content.decode()
+
+    client.force_login(alice)
+    old_share = session.share_id
+    client.post(f"/session/{session.hex_id}/share/")
+    session.refresh_from_db()
+    assert session.share_id is None
+    client.force_login(mallory)
+    assert client.get(f"/share/{old_share}/").status_code == 403
+
+
+def test_anonymous_visitors_of_a_share_link_must_log_in(client, session):
+    session.share_id = "a" * 32
+    session.save()
+    response = client.get(f"/share/{'a' * 32}/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_join_kasm_gives_a_view_only_token_for_the_proxy(client, alice, carol, session):
+    issued = api_key_create(name="share", permissions=[ApiPermission.SESSIONS_MODIFY])
+    session.share_id = "b" * 32
+    session.save()
+
+    def join(body):
+        return client.post(
+            "/api/public/join_kasm",
+            {"api_key": issued.api_key.key, "api_key_secret": issued.secret, **body},
+            content_type="application/json",
+        )
+
+    answer = join({"user_id": user_public_id(carol), "shared_id": "b" * 32}).json()
+    assert answer["kasm"]["kasm_id"] == session.hex_id and answer["kasm_url"] == f"/share/{'b' * 32}/"
+    assert answer["username"] == "carol"
+    cookies = {"username": "carol", "session_token": answer["session_token"]}
+    assert access(session, cookies=cookies).view_only is True
+    assert access(session, cookies={**cookies, "session_token": "forged"}) is None
+    response = join({"user_id": user_public_id(alice), "shared_id": "b" * 32})
+    assert response.status_code == 403 and "your own session" in response.json()["error_message"]
+    session_sharing_disable(session=session)
+    assert access(session, cookies=cookies) is None
