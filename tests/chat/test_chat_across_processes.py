@@ -41,5 +41,6 @@ def test_two_daphne_processes_share_one_chat(shared_session, alice, carol, live_
                 viewer.send(json.dumps({"type": "message", "body": "from the second process"}))
                 received = next_of(owner, "message")
                 assert (received["sender"], received["body"]) == ("carol", "from the second process")
+                assert next_of(viewer, "message")["body"] == "from the second process"  # its own, delivered too
                 owner.send(json.dumps({"type": "message", "body": "back from the first"}))
                 assert next_of(viewer, "message")["body"] == "back from the first"
