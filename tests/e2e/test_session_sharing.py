@@ -1,0 +1,58 @@
+"""Sharing in two real browsers: the owner shares, a viewer opens the link, both see the desktop,
+and the viewer's chat message appears on the owner's page."""
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.e2e.conftest import log_in
+from tests.e2e.test_session_desktop import COUNT_DRAWN_PIXELS
+from tests.workers import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def wait_for_desktop_drawn(page) -> None:
+    try:
+        page.frame_locator("#session-desktop").locator("canvas").first.wait_for(timeout=30_000)
+    except PlaywrightTimeout:
+        page.reload()  # Chromium may abort loads with ERR_NETWORK_CHANGED when Docker adds an interface
+        page.frame_locator("#session-desktop").locator("canvas").first.wait_for(timeout=60_000)
+    frame = next(f for f in page.frames if "/vnc/vnc.html" in f.url)
+    wait_for(lambda: frame.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=60, what="the desktop drawn")
+
+
+def test_owner_shares_viewer_watches_and_chats(
+    browser, page, platform, alice, django_user_model, desktop_image, tmp_path
+):
+    django_user_model.objects.create_user("carol", password="carol-password-1")
+    log_in(page, platform, "alice", "alice-password-1")
+    page.click("button[aria-label='Launch Desktop']")
+    page.wait_for_url("**/session/*/")
+    page.wait_for_selector("#session-desktop:not([hidden])", timeout=120_000)
+    page.click("#share-start")
+    page.wait_for_selector("#share-link")
+    share_link = page.input_value("#share-link")
+    wait_for_desktop_drawn(page)
+
+    viewer_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    viewer = viewer_context.new_page()
+    viewer_errors = []
+    viewer.on("pageerror", lambda error: viewer_errors.append(str(error)))
+    try:
+        log_in(viewer, platform, "carol", "carol-password-1")
+        viewer.goto(share_link)
+        wait_for_desktop_drawn(viewer)
+        viewer.wait_for_selector("#chat[data-connected=true]")
+        page.wait_for_selector("#chat-presence >> text=carol")
+        viewer.fill("#chat-input", "hello alice <b>not bold</b>")
+        viewer.press("#chat-input", "Enter")
+        message = page.locator("#chat-messages li", has_text="hello alice")
+        message.wait_for(timeout=10_000)
+        assert message.locator(".chat-body").inner_text() == "hello alice <b>not bold</b>"
+        assert "carol" in message.locator(".chat-meta").inner_text()
+        assert page.locator("#chat-messages b").count() == 0  # shown as text, never as HTML
+        page.screenshot(path=str(tmp_path / "owner.png"))
+        viewer.screenshot(path=str(tmp_path / "viewer.png"))
+    finally:
+        viewer_context.close()
+    assert not viewer_errors, f"JavaScript errors on the viewer's page: {viewer_errors}"
