@@ -132,13 +132,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Messages a socket's channel may hold before the layer drops more (a chat burst to a busy share).
+CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 1000)
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # redis-py 8 caps a pool at 100 connections and fails beyond; a busy share needs more.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "max_connections": env_int("CHANNEL_REDIS_MAX_CONNECTIONS", 1000)}],
+                "capacity": CHANNEL_CAPACITY,
+            },
+        }
+    }
 else:
     # Embedded single-process default: no Redis, so live pushes stay inside this one process.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": CHANNEL_CAPACITY}}
+    }
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 # Results let a caller wait on an agent's answer (e.g. its engine version); state lives in the ORM.

@@ -6,9 +6,12 @@ no storage: a newcomer says hello to the chat group and every socket there answe
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from apps.chat.selectors import chat_history, chat_message_as_dict, chat_session_for
@@ -17,6 +20,7 @@ from apps.common.errors import ApplicationError
 from apps.sessions.sharing import TOPIC_SHARE_ENDED, TOPIC_SHARE_KICKED, share_group
 
 CLOSE_FORBIDDEN = 4403
+PRESENCE_DEBOUNCE_SECONDS = 0.2
 
 
 def chat_group(session) -> str:
@@ -39,6 +43,7 @@ class ShareChatConsumer(AsyncWebsocketConsumer):
         history = await database_sync_to_async(chat_history)(self.session)
         await self._send_json({"type": "history", "messages": history})
         self.present = {self.channel_name: self.user.get_username()}
+        self.presence_update: asyncio.Task | None = None
         await self._send_presence()
         await self.channel_layer.group_send(
             chat_group(self.session),
@@ -48,6 +53,8 @@ class ShareChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code) -> None:
         if getattr(self, "session", None) is None:
             return
+        if self.presence_update is not None:
+            self.presence_update.cancel()
         await self.channel_layer.group_send(
             chat_group(self.session), {"type": "presence.leave", "channel": self.channel_name}
         )
@@ -63,14 +70,15 @@ class ShareChatConsumer(AsyncWebsocketConsumer):
             await self._send_json({"type": "error", "error": 'Send {"type": "message", "body": "..."}.'})
             return
         try:
-            message = await database_sync_to_async(chat_message_post)(
-                session=self.session, sender=self.user, body=content.get("body")
-            )
+            payload = await database_sync_to_async(self._post)(content.get("body"))
         except ApplicationError as error:
             await self._send_json({"type": "error", "error": error.message})
             return
-        payload = await database_sync_to_async(chat_message_as_dict)(message)
         await self.channel_layer.group_send(chat_group(self.session), {"type": "chat.message", "message": payload})
+
+    def _post(self, body: object) -> dict:
+        """One trip to the database thread per message: checks, rate limit and insert."""
+        return chat_message_as_dict(chat_message_post(session=self.session, sender=self.user, body=body))
 
     async def chat_message(self, event: dict) -> None:
         await self._send_json({"type": "message", **event["message"]})
@@ -80,7 +88,8 @@ class ShareChatConsumer(AsyncWebsocketConsumer):
             return
         self.present[event["channel"]] = event["username"]
         here = {"type": "presence.here", "channel": self.channel_name, "username": self.user.get_username()}
-        await self.channel_layer.send(event["channel"], here)
+        with contextlib.suppress(ChannelFull):  # a newcomer flooded by replies misses some names, no more
+            await self.channel_layer.send(event["channel"], here)
         await self._send_presence()
 
     async def presence_here(self, event: dict) -> None:
@@ -100,6 +109,13 @@ class ShareChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
 
     async def _send_presence(self) -> None:
+        """Tell the browser who is here, at most every PRESENCE_DEBOUNCE_SECONDS: a wave of joins
+        (a class opening a share link) becomes one update instead of one per join."""
+        if self.presence_update is None or self.presence_update.done():
+            self.presence_update = asyncio.create_task(self._send_presence_later())
+
+    async def _send_presence_later(self) -> None:
+        await asyncio.sleep(PRESENCE_DEBOUNCE_SECONDS)  # a task: chat messages keep flowing meanwhile
         await self._send_json({"type": "presence", "users": sorted(set(self.present.values()))})
 
     async def _send_json(self, content: dict) -> None:
