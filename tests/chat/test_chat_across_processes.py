@@ -31,16 +31,19 @@ def next_of(websocket, kind: str) -> dict:
 
 def test_two_daphne_processes_share_one_chat(shared_session, alice, carol, live_database_url, redis_url):
     env = {"DATABASE_URL": live_database_url, "REDIS_URL": redis_url}
-    with running_daphne(env) as first, running_daphne(env) as second:
-        with chat_socket(first, shared_session.share_id, alice) as owner:
-            next_of(owner, "history")
-            with chat_socket(second, shared_session.share_id, carol) as viewer:
-                next_of(viewer, "history")
-                while next_of(owner, "presence")["users"] != ["alice", "carol"]:
-                    pass  # alice's own presence first, then carol's arrival from the other process
-                viewer.send(json.dumps({"type": "message", "body": "from the second process"}))
-                received = next_of(owner, "message")
-                assert (received["sender"], received["body"]) == ("carol", "from the second process")
-                assert next_of(viewer, "message")["body"] == "from the second process"  # its own, delivered too
-                owner.send(json.dumps({"type": "message", "body": "back from the first"}))
-                assert next_of(viewer, "message")["body"] == "back from the first"
+    with (
+        running_daphne(env) as first,
+        running_daphne(env) as second,
+        chat_socket(first, shared_session.share_id, alice) as owner,
+    ):
+        next_of(owner, "history")
+        with chat_socket(second, shared_session.share_id, carol) as viewer:
+            next_of(viewer, "history")
+            while next_of(owner, "presence")["users"] != ["alice", "carol"]:
+                pass  # alice's own presence first, then carol's arrival from the other process
+            viewer.send(json.dumps({"type": "message", "body": "from the second process"}))
+            received = next_of(owner, "message")
+            assert (received["sender"], received["body"]) == ("carol", "from the second process")
+            assert next_of(viewer, "message")["body"] == "from the second process"  # its own, delivered too
+            owner.send(json.dumps({"type": "message", "body": "back from the first"}))
+            assert next_of(viewer, "message")["body"] == "back from the first"
