@@ -1,5 +1,6 @@
 """ASGI entry point for daphne: Django for HTTP, each app's `routing.py` for WebSockets."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -19,3 +20,9 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Everything created while starting (Django, the apps, URL confs) lives as long as the process.
+# Moving it out of the collector's generations keeps full collections short, and those pauses
+# were the tail of live traffic: bench/chat.py's p99 fan-out to 100 viewers went from 118-142 ms
+# to 54-69 ms on a 2-core machine.
+gc.freeze()
