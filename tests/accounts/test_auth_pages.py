@@ -62,3 +62,12 @@ def test_django_admin_lists_every_model(admin_client, model):
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     assert admin_client.get(url).status_code == 200
     assert admin_client.get(url, {"q": "x"}).status_code == 200
+
+
+def test_a_locked_user_cannot_log_in_and_is_logged_out(client, alice):
+    client.force_login(alice)
+    alice.profile.locked = True
+    alice.profile.save()
+    assert client.get(reverse("home")).status_code == 302  # the existing login ends at the next request
+    response = client.post(reverse("accounts:login"), {"username": "alice", "password": "alice-password-1"})
+    assert response.status_code == 200 and b"didn't match" in response.content
