@@ -35,6 +35,7 @@ async def stub_workspace(websocket) -> None:
     await websocket.send(b"\x01\x01")
     await websocket.recv()  # security type None
     await websocket.send(struct.pack(">I", 0))
+    await websocket.recv()  # ClientInit
     async for message in websocket:
         if message[:1] == b"S":
             (total,) = struct.unpack(">I", message[1:5])
@@ -52,6 +53,13 @@ def start_stub(port: int) -> None:
 
     threading.Thread(target=lambda: asyncio.run(main()), daemon=True).start()
     time.sleep(0.5)
+
+
+def client_ready(websocket) -> Stream:
+    """Handshake as a browser, then ClientInit (shared), as noVNC does before any message."""
+    stream = handshake_as_browser(websocket)
+    websocket.send(b"\x01")
+    return stream
 
 
 def measure(stream: Stream, websocket, megabytes: int, round_trips: int) -> tuple[float, list[float]]:
@@ -102,9 +110,9 @@ def main() -> None:
             with connect(
                 proxied_url, origin=base_url, additional_headers=headers, max_size=None, compression=None
             ) as websocket:
-                proxied = measure(handshake_as_browser(websocket), websocket, args.megabytes, args.round_trips)
+                proxied = measure(client_ready(websocket), websocket, args.megabytes, args.round_trips)
         with connect(f"ws://127.0.0.1:{stub_port}/", max_size=None, compression=None) as websocket:
-            direct = measure(handshake_as_browser(websocket), websocket, args.megabytes, args.round_trips)
+            direct = measure(client_ready(websocket), websocket, args.megabytes, args.round_trips)
     print(f"stream of {args.megabytes} MiB in {CHUNK // 1024} KiB messages; {args.round_trips} round trips of 9 bytes")
     for name, (throughput, rtts) in (("direct", direct), ("through proxy", proxied)):
         p50, p99 = percentile(rtts, 0.5), percentile(rtts, 0.99)
