@@ -104,6 +104,13 @@ def admin_user_with_console(django_user_model):
 
 
 @pytest.fixture
+def console(client, admin_user_with_console):
+    """A test client logged in as bob, the console admin."""
+    client.force_login(admin_user_with_console)
+    return client
+
+
+@pytest.fixture
 def live_database_url(transactional_db) -> str:
     """DATABASE_URL of the test database, for worker processes the test starts (data is committed)."""
     from django.db import connection

@@ -199,27 +199,25 @@ def _stream_protocol(entry: dict) -> str:
 
 
 def _run_config(entry: dict) -> dict:
-    value = entry.get("run_config")
-    if value is None or value == "":
-        return {}
-    if isinstance(value, str):  # some registries store the JSON as a string
-        value = _json_object_from_text(value, "run_config")
-    if not isinstance(value, dict):
-        raise EntryError(f"'run_config' must be a JSON object, not {_json_type(value)}")
-    return value
+    return _json_object(entry, "run_config")
 
 
 def _exec_config(entry: dict) -> dict:
-    value = entry.get("exec_config")
-    if value is None or value == "":
-        return {}
-    if isinstance(value, str):
-        value = _json_object_from_text(value, "exec_config")
-    if not isinstance(value, dict):
-        raise EntryError(f"'exec_config' must be a JSON object, not {_json_type(value)}")
+    value = _json_object(entry, "exec_config")
     for event, hook in value.items():
         if not isinstance(hook, dict) or not isinstance(hook.get("cmd", ""), str):
             raise EntryError(f"exec_config '{event}' must be an object with a 'cmd' string")
+    return value
+
+
+def _json_object(entry: dict, name: str) -> dict:
+    value = entry.get(name)
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):  # some registries store the JSON as a string
+        value = _json_object_from_text(value, name)
+    if not isinstance(value, dict):
+        raise EntryError(f"'{name}' must be a JSON object, not {_json_type(value)}")
     return value
 
 

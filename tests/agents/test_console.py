@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def console(client, admin_user_with_console):
-    client.force_login(admin_user_with_console)
-    return client
-
-
-@pytest.fixture
 def busy_agent():
     host = agent("busy", cores=6, memory=16 * GIB, cores_override=12, cpu_percent=50, memory_used=4 * GIB)
     agent_reserve_capacity(agent_id=host.pk, request=Resources(cores=2, memory=GIB))

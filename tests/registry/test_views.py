@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def console(client, admin_user_with_console):
-    client.force_login(admin_user_with_console)
-    return client
-
-
-@pytest.fixture
 def registry(tmp_path):
     entries = [
         workspace_entry("ok/safe:1", categories=["Browser"], uncompressed_size_mb=2460),

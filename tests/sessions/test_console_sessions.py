@@ -21,12 +21,6 @@ def sessions(alice, django_user_model):
     return [session_request(user=user, image=image).session for user in (alice, carol)]
 
 
-@pytest.fixture
-def console(client, admin_user_with_console):
-    client.force_login(admin_user_with_console)
-    return client
-
-
 def test_console_lists_every_session_and_filters(console, sessions):
     page = console.get(reverse("console-sessions")).content.decode()
     assert all(f'data-kasm-id="{s.hex_id}"' in page for s in sessions)
