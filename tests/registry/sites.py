@@ -11,9 +11,9 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.conftest import ROOT
-
-REAL_REGISTRIES = ROOT.parent / "shared" / "registries"
+# Three real third-party registries exactly as their sites serve them (commits in SOURCES.txt),
+# kept in the repository so the suite runs from any checkout.
+REAL_REGISTRIES = Path(__file__).resolve().parent / "fixtures" / "real-registries"
 REAL_REGISTRY_COUNTS = {"Bortus-AI__kasm-registry": 3, "KodeStar__kasm-registry": 2, "doctorfree__kasm-registry": 17}
 
 
