@@ -1,4 +1,4 @@
-"""Registry sites for tests, served over HTTP on 127.0.0.1: the real ones from ../shared/registries,
+"""Registry sites for tests, served over HTTP on 127.0.0.1: the real ones (fixtures/real-registries),
 generated ones, and misbehaving ones (HTML, huge, redirect loop)."""
 
 from __future__ import annotations
