@@ -17,6 +17,8 @@ from apps.common.errors import ApplicationError
 from apps.registry.flags import workspace_flags
 
 SUPPORTED_SCHEMA_VERSIONS = ("1.0",)
+# Assumed for a site without versions.txt, and what build-site writes.
+DEFAULT_SCHEMA_VERSION = "1.0"
 STREAM_PROTOCOLS = ("kasmvnc", "novnc")
 CPU_ALLOCATION_METHODS = {"inherit": "Inherit", "quotas": "Quotas", "shares": "Shares"}
 # Older registries spell some fields differently; the first name is the one we keep.

@@ -11,6 +11,7 @@ from apps.agents.selectors import agents_online
 from apps.images.models import Image
 from apps.registry.flags import FLAG_PRIVILEGED, FLAG_PROPERTY, FLAG_USER
 from apps.registry.models import Registry, RegistryWorkspace
+from apps.registry.parser import DEFAULT_SCHEMA_VERSION
 
 # Docker reports the kernel's machine name; registries use Go's architecture names.
 DOCKER_TO_REGISTRY_ARCHITECTURE = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
@@ -55,7 +56,7 @@ class StoreWorkspace:
 def registry_icon_url(registry: Registry, image_src: str) -> str:
     if not image_src or ":" in image_src.split("/", 1)[0]:  # blob:, data:, javascript: ...
         return ""
-    return f"{registry.url}{registry.schema_version or '1.0'}/icons/{image_src}"
+    return f"{registry.url}{registry.schema_version or DEFAULT_SCHEMA_VERSION}/icons/{image_src}"
 
 
 def agent_architectures() -> set[str]:
@@ -67,7 +68,7 @@ def store_workspaces(registries: QuerySet[Registry]) -> list[StoreWorkspace]:
     architectures = agent_architectures()
     tiles = []
     for registry in registries:
-        for workspace in registry.workspaces.select_related("installed_image"):
+        for workspace in registry.workspaces.all():  # prefetched with their installed images
             wanted = set(workspace.definition.get("architecture") or [])
             image = workspace.installed_image
             tiles.append(

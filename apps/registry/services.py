@@ -19,6 +19,7 @@ from apps.registry.fetcher import NotFound, RegistryFetchError, fetch_bytes, url
 from apps.registry.flags import workspace_flags
 from apps.registry.models import Registry, RegistryWorkspace
 from apps.registry.parser import (
+    DEFAULT_SCHEMA_VERSION,
     EntryError,
     RegistryFormatError,
     RegistryListing,
@@ -27,9 +28,9 @@ from apps.registry.parser import (
     schema_version_choose,
     workspace_entry_parse,
 )
+from apps.registry.selectors import registry_icon_url
 
 logger = logging.getLogger(__name__)
-DEFAULT_SCHEMA_VERSION = "1.0"
 
 
 def registry_fetch_listing(base_url: str) -> tuple[str, RegistryListing]:
@@ -184,7 +185,7 @@ def registry_workspace_install(
     definition = workspace_definition_validate(definition if definition is not None else workspace.definition)
     _check_flags_confirmed(workspace, definition, confirm_flags)
     image = Image(source_registry_url=workspace.registry.url, source_sha=workspace.sha)
-    _image_apply_definition(image, definition, icon_base=_icon_base(workspace.registry))
+    _image_apply_definition(image, definition, registry=workspace.registry)
     with transaction.atomic():
         image.save()
         workspace.installed_image = image
@@ -200,7 +201,7 @@ def registry_workspace_apply_update(*, workspace: RegistryWorkspace, confirm_fla
         raise ApplicationError(f"'{workspace.friendly_name}' is not installed; install it instead.")
     definition = workspace_definition_validate(workspace.definition)
     _check_flags_confirmed(workspace, definition, confirm_flags)
-    _image_apply_definition(image, definition, icon_base=_icon_base(workspace.registry))
+    _image_apply_definition(image, definition, registry=workspace.registry)
     image.source_sha = workspace.sha
     image.save()
     transaction.on_commit(_dispatch_image_sync)
@@ -217,7 +218,7 @@ def _check_flags_confirmed(workspace: RegistryWorkspace, definition: dict, confi
         )
 
 
-def _image_apply_definition(image: Image, definition: dict, *, icon_base: str) -> None:
+def _image_apply_definition(image: Image, definition: dict, *, registry: Registry) -> None:
     image.docker_image = definition["name"]
     image.friendly_name = definition["friendly_name"][:100]
     image.description = definition["description"]
@@ -235,13 +236,12 @@ def _image_apply_definition(image: Image, definition: dict, *, icon_base: str) -
     except ValidationError as error:
         problems = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
         raise ApplicationError(f"The workspace cannot be installed as defined: {problems}.") from None
-    _image_copy_icon(image, definition["image_src"], icon_base)
+    _image_copy_icon(image, definition["image_src"], registry_icon_url(registry, definition["image_src"]))
 
 
-def _image_copy_icon(image: Image, image_src: str, icon_base: str) -> None:
+def _image_copy_icon(image: Image, image_src: str, icon_url: str) -> None:
     """Copy the registry's icon into our media, so the workspace keeps it if the registry goes away."""
-    icon_url = _web_url(icon_base, image_src)
-    if not image_src or not icon_url:
+    if not icon_url:
         return
     try:
         body, _ = fetch_bytes(icon_url, max_bytes=settings.REGISTRY_MAX_ICON_BYTES)
@@ -250,10 +250,6 @@ def _image_copy_icon(image: Image, image_src: str, icon_base: str) -> None:
         image.icon_url = icon_url
         return
     image.icon.save(image_src.rsplit("/", 1)[-1][:80], ContentFile(body), save=False)
-
-
-def _icon_base(registry: Registry) -> str:
-    return f"{registry.url}{registry.schema_version or DEFAULT_SCHEMA_VERSION}/icons/"
 
 
 def _dispatch_image_sync() -> None:

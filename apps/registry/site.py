@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from apps.common.errors import ApplicationError
-from apps.registry.parser import EntryError, workspace_entry_parse
-
-SCHEMA_VERSION = "1.0"
+from apps.registry.parser import DEFAULT_SCHEMA_VERSION, EntryError, workspace_entry_parse
 
 
 @dataclass(frozen=True)
@@ -61,10 +59,10 @@ def workspace_sha(workspace: dict) -> str:
 
 def registry_site_build(source: Path, output: Path) -> RegistrySite:
     site = registry_site_collect(source)
-    icons_dir = output / SCHEMA_VERSION / "icons"
+    icons_dir = output / DEFAULT_SCHEMA_VERSION / "icons"
     icons_dir.mkdir(parents=True, exist_ok=True)
-    (output / "versions.txt").write_text(f"{SCHEMA_VERSION}\n")
-    (output / SCHEMA_VERSION / "list.json").write_text(json.dumps(site.listing, indent=2) + "\n")
+    (output / "versions.txt").write_text(f"{DEFAULT_SCHEMA_VERSION}\n")
+    (output / DEFAULT_SCHEMA_VERSION / "list.json").write_text(json.dumps(site.listing, indent=2) + "\n")
     for name, path in site.icons.items():
         shutil.copyfile(path, icons_dir / name)
     return site

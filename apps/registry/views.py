@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,6 +14,7 @@ from apps.accounts.decorators import console_admin_required
 from apps.common.errors import ApplicationError
 from apps.registry.forms import RegistryAddForm, WorkspaceDefinitionForm
 from apps.registry.models import Registry, RegistryWorkspace
+from apps.registry.parser import DEFAULT_SCHEMA_VERSION
 from apps.registry.selectors import (
     FLAG_EXPLANATIONS,
     registry_space_estimate,
@@ -29,7 +31,7 @@ from apps.registry.services import (
     registry_workspace_install,
     workspace_definition_validate,
 )
-from apps.registry.site import SCHEMA_VERSION, registry_site_collect
+from apps.registry.site import registry_site_collect
 from apps.registry.tasks import registry_update_task
 
 # Opening the store refreshes registries with automatic updates at most this often.
@@ -38,7 +40,8 @@ STORE_REFRESH_AFTER = timedelta(minutes=5)
 
 @console_admin_required
 def store(request):
-    registries = Registry.objects.prefetch_related("workspaces")
+    workspaces = RegistryWorkspace.objects.select_related("installed_image")
+    registries = Registry.objects.prefetch_related(Prefetch("workspaces", queryset=workspaces))
     _refresh_stale_registries(registries)
     tiles = store_workspaces(registries)
     context = {
@@ -194,7 +197,7 @@ def space_estimate(request):
 
 @require_GET
 def first_party_versions(request):
-    return HttpResponse(f"{SCHEMA_VERSION}\n", content_type="text/plain")
+    return HttpResponse(f"{DEFAULT_SCHEMA_VERSION}\n", content_type="text/plain")
 
 
 @require_GET
