@@ -94,6 +94,12 @@ def alice(django_user_model):
 
 
 @pytest.fixture
+def carol(django_user_model):
+    """A second plain user: a viewer of alice's shared sessions."""
+    return django_user_model.objects.create_user(username="carol", password="carol-password-1")
+
+
+@pytest.fixture
 def admin_user_with_console(django_user_model):
     """bob: a console admin (through the Administrators group), not Django staff."""
     from apps.accounts.services import user_make_console_admin

@@ -17,7 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from apps.chat.selectors import chat_history, chat_message_as_dict, chat_session_for
 from apps.chat.services import chat_message_post
 from apps.common.errors import ApplicationError
-from apps.sessions.sharing import TOPIC_SHARE_ENDED, TOPIC_SHARE_KICKED, share_group
+from apps.sessions.sharing import share_event_ends_access, share_group
 
 CLOSE_FORBIDDEN = 4403
 PRESENCE_DEBOUNCE_SECONDS = 0.2
@@ -102,9 +102,7 @@ class ShareChatConsumer(AsyncWebsocketConsumer):
 
     async def live_update(self, event: dict) -> None:
         """Control messages of the share: it ended, or this user was kicked."""
-        kicked = event["topic"] == TOPIC_SHARE_KICKED and event["payload"]["user_id"] == self.user.pk
-        if event["topic"] == TOPIC_SHARE_ENDED or kicked:
-            reason = "The owner stopped sharing." if not kicked else "The owner removed you from this session."
+        if reason := share_event_ends_access(event, self.user.pk):
             await self._send_json({"type": "ended", "reason": reason})
             await self.close(code=CLOSE_FORBIDDEN)
 

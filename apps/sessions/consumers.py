@@ -14,7 +14,7 @@ from apps.images.choices import StreamProtocol
 from apps.sessions.proxy import kasmvnc_authorization
 from apps.sessions.rfb import ByteReader, ClientMessageFilter, RfbError, accept_client, authenticate_to_server
 from apps.sessions.selectors import session_for_proxy
-from apps.sessions.sharing import TOPIC_SHARE_ENDED, TOPIC_SHARE_KICKED, share_group
+from apps.sessions.sharing import share_event_ends_access, share_group
 
 logger = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
@@ -53,8 +53,7 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
 
     async def live_update(self, event: dict) -> None:
         """A viewer's desktop ends with the share, or when the owner kicks that viewer."""
-        kicked = event["topic"] == TOPIC_SHARE_KICKED and event["payload"]["user_id"] == self.access.user_id
-        if event["topic"] == TOPIC_SHARE_ENDED or kicked:
+        if share_event_ends_access(event, self.access.user_id):
             await self.from_browser.put(None)
             await self.close(code=CLOSE_FORBIDDEN)
 

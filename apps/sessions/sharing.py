@@ -27,6 +27,15 @@ def share_group(session: Session) -> str:
     return f"share-{session.hex_id}"
 
 
+def share_event_ends_access(event: dict, user_id: int) -> str:
+    """Why an event of the share group ends `user_id`'s sockets, or '' when it does not."""
+    if event["topic"] == TOPIC_SHARE_ENDED:
+        return "The owner stopped sharing."
+    if event["topic"] == TOPIC_SHARE_KICKED and event["payload"]["user_id"] == user_id:
+        return "The owner removed you from this session."
+    return ""
+
+
 @dataclass(frozen=True)
 class JoinedShare:
     session: Session

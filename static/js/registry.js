@@ -1,15 +1,12 @@
 // Store front filters (search, category, one registry) and the live size widget.
+import { filterTiles } from "./tile-filter.js";
+
 const search = document.getElementById("store-search");
 const category = document.getElementById("store-category");
 let registry = "";
 
 function filter() {
-  const words = search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
-  for (const tile of document.querySelectorAll("#store-tiles .tile")) {
-    const inCategory = !category.value || tile.dataset.categories.split("|").includes(category.value);
-    const inRegistry = !registry || tile.dataset.registry === registry;
-    tile.hidden = !(inCategory && inRegistry && words.every((word) => tile.dataset.name.includes(word)));
-  }
+  filterTiles(document.querySelectorAll("#store-tiles .tile"), { search: search.value, category: category.value, registry });
 }
 
 search.addEventListener("input", filter);

@@ -8,11 +8,6 @@ from apps.sessions.sharing import session_sharing_enable, share_join
 
 
 @pytest.fixture
-def carol(django_user_model):
-    return django_user_model.objects.create_user("carol", password="carol-password-1")
-
-
-@pytest.fixture
 def dave(django_user_model):
     return django_user_model.objects.create_user("dave", password="dave-password-1")
 

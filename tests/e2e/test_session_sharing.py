@@ -21,10 +21,7 @@ def wait_for_desktop_drawn(page) -> None:
     wait_for(lambda: frame.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=60, what="the desktop drawn")
 
 
-def test_owner_shares_viewer_watches_and_chats(
-    browser, page, platform, alice, django_user_model, desktop_image, tmp_path
-):
-    django_user_model.objects.create_user("carol", password="carol-password-1")
+def test_owner_shares_viewer_watches_and_chats(browser, page, platform, alice, carol, desktop_image, tmp_path):
     log_in(page, platform, "alice", "alice-password-1")
     page.click("button[aria-label='Launch Desktop']")
     page.wait_for_url("**/session/*/")

@@ -1,6 +1,7 @@
 """`manage.py registry`: the CLI for automation."""
 
 import json
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,8 +14,6 @@ from tests.servers import free_port
 
 
 def registry_command(*args) -> str:
-    from io import StringIO
-
     out = StringIO()
     call_command("registry", *args, stdout=out, stderr=StringIO())
     return out.getvalue()

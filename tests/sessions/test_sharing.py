@@ -26,11 +26,6 @@ def session(alice):
     return Session.objects.create(owner=alice, image=image, agent=agent, status=SessionStatus.RUNNING, host_port=1)
 
 
-@pytest.fixture
-def carol(django_user_model):
-    return django_user_model.objects.create_user("carol", password="carol-password-1")
-
-
 def test_owner_shares_and_a_logged_in_user_watches_view_only(client, alice, carol, session):
     client.force_login(alice)
     client.post(f"/session/{session.hex_id}/share/", {"enabled": "on"})

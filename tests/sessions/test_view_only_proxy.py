@@ -29,9 +29,8 @@ def assert_nothing_more(websocket) -> None:
 
 
 def test_viewer_input_is_dropped_the_owners_passes_and_revoking_disconnects_the_viewer(
-    platform, alice, django_user_model, busybox_image
+    platform, alice, carol, busybox_image
 ):
-    carol = django_user_model.objects.create_user("carol", password="carol-password-1")
     requested = session_request(user=alice, image=busybox_image)
     session = wait_for_status(requested.session, SessionStatus.RUNNING)
     session_sharing_enable(session=session)
