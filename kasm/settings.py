@@ -139,9 +139,17 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 caps a pool at 100 connections and fails beyond; a busy share needs more.
+            # redis-py 8 caps a pool at 100 connections and fails beyond; a busy share needs more. It
+            # also times socket reads out after 5 s, the length of channels_redis's blocking receive,
+            # so an idle socket's consumer crashed whenever the answer came late (channels_redis#422).
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "max_connections": env_int("CHANNEL_REDIS_MAX_CONNECTIONS", 1000)}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env_int("CHANNEL_REDIS_MAX_CONNECTIONS", 1000),
+                        "socket_timeout": 30,
+                    }
+                ],
                 "capacity": CHANNEL_CAPACITY,
             },
         }
