@@ -10,6 +10,7 @@ import websockets
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from apps.common.write_buffer import browser_writable
 from apps.images.choices import StreamProtocol
 from apps.sessions.proxy import kasmvnc_authorization
 from apps.sessions.rfb import ByteReader, ClientMessageFilter, RfbError, accept_client, authenticate_to_server
@@ -98,10 +99,12 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
         await self.upstream.close()
 
     async def _upstream_to_browser(self, pending: bytes) -> None:
+        wait_for_browser = browser_writable(self.scope)
         if pending:
             await self.send(bytes_data=pending)
         async for message in self.upstream:
             await self.send(bytes_data=message if isinstance(message, bytes) else message.encode())
+            await wait_for_browser()  # a slow browser holds the container back instead of filling our memory
         await self.from_browser.put(None)
 
 
