@@ -30,12 +30,14 @@ RECIPE_BY_NAME = {recipe.name: recipe for recipe in RECIPES}
 
 
 def wait_for_handshake(url: str, **connect_options) -> None:
+    """Connect until the RFB greeting arrives. Direct, the port refuses until the workspace listens
+    (retried every 10 ms); through the proxy, the socket opened right after the request is held
+    until the session runs, and the proxy greets only once it has authenticated to the workspace."""
     deadline = time.monotonic() + 60
     while True:
         try:
             with connect(url, open_timeout=2, compression=None, **connect_options) as websocket:
-                # The proxy greets only after it authenticated to the workspace, so a greeting means ready.
-                assert websocket.recv(timeout=5).startswith(b"RFB 003.")
+                assert websocket.recv(timeout=60).startswith(b"RFB 003.")
                 return
         except Exception:
             if time.monotonic() > deadline:

@@ -12,3 +12,6 @@ class SessionStatus(models.TextChoices):
     DELETING = "deleting", "Deleting"
     DELETED = "deleted", "Deleted"
     ERROR = "error", "Error"
+
+
+STARTING_UP = (SessionStatus.REQUESTED, SessionStatus.PROVISIONING, SessionStatus.STARTING)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 
 import websockets
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
+from apps.common.realtime import user_group
 from apps.common.write_buffer import browser_writable
 from apps.images.choices import StreamProtocol
+from apps.sessions.choices import STARTING_UP
 from apps.sessions.proxy import kasmvnc_authorization
 from apps.sessions.rfb import ByteReader, ClientMessageFilter, RfbError, accept_client, authenticate_to_server
-from apps.sessions.selectors import session_for_proxy
+from apps.sessions.selectors import session_for_proxy, session_get, session_is_reachable
+from apps.sessions.services import TOPIC_SESSION_STATUS
 from apps.sessions.sharing import share_event_ends_access, share_group
 
 logger = logging.getLogger(__name__)
@@ -23,7 +28,13 @@ CLOSE_UPSTREAM_FAILED = 4502
 UPSTREAM_READY_SECONDS = 15
 
 
+class SessionNotStarting(Exception):
+    """The session a socket waited for ended up in another state than running (error, deleted)."""
+
+
 class SessionVncProxyConsumer(AsyncWebsocketConsumer):
+    upstream = None
+
     async def connect(self) -> None:
         access = await database_sync_to_async(session_for_proxy)(
             kasm_id=self.scope["url_route"]["kwargs"]["kasm_id"],
@@ -39,32 +50,46 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             self.share_group = share_group(session)
             await self.channel_layer.group_add(self.share_group, self.channel_name)
         self.from_browser: asyncio.Queue[bytes | None] = asyncio.Queue()
+        subprotocol = "binary" if "binary" in self.scope.get("subprotocols", []) else None
+        if not session_is_reachable(session):
+            # Launched a moment ago: take the socket now and bridge it as soon as the workspace is up,
+            # so a client connects once instead of polling us while the container starts.
+            self.status_changed, self.status_group = asyncio.Event(), user_group(session.owner_id)
+            await self.channel_layer.group_add(self.status_group, self.channel_name)
+            await self.accept(subprotocol)
+            self.pump = asyncio.create_task(self._relay_once_running(session))
+            return
         try:
             self.upstream, upstream_reader = await _open_upstream(session)
         except (OSError, RfbError, websockets.WebSocketException) as error:
             logger.warning("Proxy could not reach session %s: %s", session.hex_id, error)
             await self.close(code=CLOSE_UPSTREAM_FAILED)
             return
-        subprotocols = self.scope.get("subprotocols", [])
-        await self.accept("binary" if "binary" in subprotocols else None)
+        await self.accept(subprotocol)
         self.pump = asyncio.create_task(self._relay(upstream_reader))
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         await self.from_browser.put(bytes_data if bytes_data is not None else text_data.encode())
 
     async def live_update(self, event: dict) -> None:
-        """A viewer's desktop ends with the share, or when the owner kicks that viewer."""
-        if share_event_ends_access(event, self.access.user_id):
+        """A starting session changed status; or a viewer's desktop ends with the share or a kick."""
+        if event["topic"] == TOPIC_SESSION_STATUS:
+            if event["payload"]["kasm_id"] == self.access.session.hex_id:
+                self.status_changed.set()
+        elif share_event_ends_access(event, self.access.user_id):
             await self.from_browser.put(None)
             await self.close(code=CLOSE_FORBIDDEN)
 
     async def disconnect(self, code) -> None:
-        if getattr(self, "share_group", None):
-            await self.channel_layer.group_discard(self.share_group, self.channel_name)
+        for group in (getattr(self, "share_group", None), getattr(self, "status_group", None)):
+            if group:
+                await self.channel_layer.group_discard(group, self.channel_name)
         if hasattr(self, "from_browser"):
             await self.from_browser.put(None)
-        if getattr(self, "upstream", None) is not None:
+        if self.upstream is not None:
             await self.upstream.close()
+        elif getattr(self, "pump", None):
+            self.pump.cancel()  # still waiting for the workspace: nobody is left to bridge
 
     async def _browser_bytes(self) -> bytes:
         data = await self.from_browser.get()
@@ -74,6 +99,35 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
 
     async def _send_to_browser(self, data: bytes) -> None:
         await self.send(bytes_data=data)
+
+    async def _relay_once_running(self, session) -> None:
+        try:
+            session = await self._wait_until_running(session)
+            self.upstream, upstream_reader = await _open_upstream(session)
+        except (TimeoutError, SessionNotStarting, OSError, RfbError, websockets.WebSocketException) as error:
+            logger.warning("Proxy could not reach session %s: %s", session.hex_id, error)
+            await self.close(code=CLOSE_UPSTREAM_FAILED)
+            return
+        await self.channel_layer.group_discard(self.status_group, self.channel_name)
+        self.status_group = None
+        await self._relay(upstream_reader)
+
+    async def _wait_until_running(self, session):
+        """The session, re-read once it runs. Woken by its status pushes, and re-read every second
+        anyway, since the embedded in-memory channel layer does not cross processes."""
+        deadline = asyncio.get_running_loop().time() + settings.SESSION_START_TIMEOUT_SECONDS
+        while True:
+            self.status_changed.clear()
+            session = await database_sync_to_async(session_get)(session.pk)
+            if session_is_reachable(session):
+                return session
+            if session.status not in STARTING_UP:
+                raise SessionNotStarting(f"the session is {session.status}, not starting")
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError(f"the session did not start in {settings.SESSION_START_TIMEOUT_SECONDS} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.status_changed.wait(), timeout=min(1, remaining))
 
     async def _relay(self, upstream_reader: ByteReader) -> None:
         browser_reader = ByteReader(self._browser_bytes)

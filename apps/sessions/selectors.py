@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from apps.common.hashing import secret_matches
-from apps.sessions.choices import SessionStatus
+from apps.sessions.choices import STARTING_UP, SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.sharing import share_viewer_active, share_viewer_by_token
 
@@ -31,10 +31,11 @@ class ProxyAccess:
 
 
 def session_for_proxy(*, kasm_id, user, cookies: dict) -> ProxyAccess | None:
-    """The running session the request may reach: its owner's login or the API's cookies `username` +
-    `session_token`, or a viewer's login or join_kasm token (view-only). Anyone else gets None."""
+    """The running (or still starting) session the request may reach: its owner's login or the API's
+    cookies `username` + `session_token`, or a viewer's login or join_kasm token (view-only). Anyone
+    else gets None."""
     session = session_get(kasm_id)
-    if session is None or session.status != SessionStatus.RUNNING or not session.host_port:
+    if session is None or not (session.status in STARTING_UP or session_is_reachable(session)):
         return None
     token, username = cookies.get("session_token", ""), cookies.get("username", "")
     if user is not None and user.is_authenticated and user.pk == session.owner_id:
@@ -45,6 +46,10 @@ def session_for_proxy(*, kasm_id, user, cookies: dict) -> ProxyAccess | None:
     if viewer is not None:
         return ProxyAccess(session=session, user_id=viewer.user_id, view_only=True)
     return None
+
+
+def session_is_reachable(session: Session) -> bool:
+    return session.status == SessionStatus.RUNNING and bool(session.host_port)
 
 
 def sessions_of(user) -> QuerySet[Session]:

@@ -28,6 +28,7 @@ from apps.sessions.models import Session
 from apps.sessions.scheduler import session_place
 
 logger = logging.getLogger(__name__)
+TOPIC_SESSION_STATUS = "session.status"  # pushed to the owner's group on every status change
 
 # States in which a session holds its reservation on the agent.
 HOLDING = [
@@ -127,7 +128,7 @@ def _transition(session: Session, *, to: str, allowed_from: list[str], **fields)
             setattr(session, name, value)
         push_after_commit(
             group=user_group(session.owner_id),
-            topic="session.status",
+            topic=TOPIC_SESSION_STATUS,
             payload={"kasm_id": session.hex_id, "status": to, "message": fields.get("status_message", "")},
         )
     return bool(updated)

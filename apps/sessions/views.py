@@ -10,7 +10,13 @@ from apps.images.models import Image
 from apps.images.selectors import image_list_launchable
 from apps.sessions.choices import SessionStatus
 from apps.sessions.proxy import workspace_fetch
-from apps.sessions.selectors import session_for_proxy, session_get, sessions_for_console, sessions_of
+from apps.sessions.selectors import (
+    session_for_proxy,
+    session_get,
+    session_is_reachable,
+    sessions_for_console,
+    sessions_of,
+)
 from apps.sessions.services import (
     session_destroy,
     session_keepalive,
@@ -143,6 +149,9 @@ def workspace_http(request, kasm_id, path=""):
     access = session_for_proxy(kasm_id=kasm_id, user=request.user, cookies=request.COOKIES)
     if access is None:
         return HttpResponse("Not your session, or it is not running.", status=403, content_type="text/plain")
+    if not session_is_reachable(access.session):
+        message = "The workspace is still starting; try again in a moment."
+        return HttpResponse(message, status=503, content_type="text/plain", headers={"Retry-After": "1"})
     status, headers, body = workspace_fetch(access.session, path, request.META.get("QUERY_STRING", ""))
     response = HttpResponse(body, status=status)
     for name, value in headers.items():

@@ -1,12 +1,16 @@
-"""A browser that stops reading holds the workspace back: the proxy does not buffer the stream."""
+"""The proxy's WebSocket against a stub workspace on loopback: it bridges a session that is still
+starting as soon as it runs, and a browser that stops reading holds the workspace back."""
 
 import asyncio
 import struct
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
+import requests
 from websockets.asyncio.server import serve
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from apps.agents.models import Agent
@@ -14,6 +18,7 @@ from apps.common.hashing import generate_secret, hash_secret
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
+from apps.sessions.services import session_mark_failed, session_mark_running
 from tests.servers import free_port, running_daphne
 from tests.sessions.rfb_client import handshake_as_browser
 
@@ -22,8 +27,9 @@ CHUNK = 64 * 1024
 STREAM = 256 * 1024**2
 
 
-def start_streaming_workspace(port: int, sent: list[int]) -> None:
-    """An RFB server (security None) that streams STREAM bytes after ClientInit, counting in `sent`."""
+def start_workspace(port: int, *, stream: int = 0, sent: list[int] | None = None) -> None:
+    """An RFB server (security None) that streams `stream` bytes after ClientInit, counting in `sent`,
+    then echoes."""
 
     async def workspace(websocket) -> None:
         await websocket.send(b"RFB 003.008\n")
@@ -32,10 +38,11 @@ def start_streaming_workspace(port: int, sent: list[int]) -> None:
         await websocket.recv()
         await websocket.send(struct.pack(">I", 0))
         await websocket.recv()  # ClientInit
-        for _ in range(STREAM // CHUNK):
+        for _ in range(stream // CHUNK):
             await websocket.send(b"\x00" * CHUNK)  # waits while the proxy does not read
             sent[0] += CHUNK
-        await websocket.wait_closed()
+        async for message in websocket:
+            await websocket.send(message)
 
     async def main() -> None:
         async with serve(workspace, "127.0.0.1", port, max_size=None, compression=None):
@@ -45,31 +52,83 @@ def start_streaming_workspace(port: int, sent: list[int]) -> None:
     time.sleep(0.3)
 
 
-def test_a_browser_that_stops_reading_stops_the_workspace_not_the_servers_memory(
-    alice, live_database_url, redis_url
-):
-    port, token, sent = free_port(), generate_secret(), [0]
-    start_streaming_workspace(port, sent)
+def stub_session(owner, *, status: str = SessionStatus.RUNNING, port: int | None = None) -> tuple[Session, str]:
+    token = generate_secret()
     session = Session.objects.create(
-        owner=alice,
-        image=Image.objects.create(docker_image="stream", friendly_name="Stream"),
-        agent=Agent.objects.create(hostname="stream-host", address="127.0.0.1", status="online"),
-        status=SessionStatus.RUNNING,
+        owner=owner,
+        image=Image.objects.create(docker_image="stub", friendly_name="Stub"),
+        # holding the reservation a launch makes, which a failed start gives back
+        agent=Agent.objects.create(hostname="stub-host", address="127.0.0.1", status="online", reserved_sessions=1),
+        status=status,
         host_port=port,
         vnc_password=generate_secret(),
         session_token_hash=hash_secret(token),
     )
-    with running_daphne({"DATABASE_URL": live_database_url, "REDIS_URL": redis_url}) as base_url:
+    return session, token
+
+
+@contextmanager
+def desktop_socket(session: Session, token: str, env: dict, **options):
+    """The browser's WebSocket to the session's desktop through daphne, with the API's cookies."""
+    with running_daphne(env) as base_url:
         url = base_url.replace("http", "ws") + f"/desktop/{session.hex_id}/vnc/websockify"
-        header = {"Cookie": f"username=alice; session_token={token}"}
-        with connect(url, origin=base_url, additional_headers=header, max_size=None, max_queue=4) as websocket:
-            stream = handshake_as_browser(websocket)
-            websocket.send(b"\x01")  # ClientInit: the workspace starts streaming
-            time.sleep(2)  # the browser reads nothing; unbounded, the 256 MiB would pass in well under 1 s
-            held_back_at = sent[0]
-            received = len(stream.buffer)
-            while received < STREAM:
-                received += len(websocket.recv(timeout=15))
+        header = {"Cookie": f"username={session.owner.username}; session_token={token}"}
+        with connect(url, origin=base_url, additional_headers=header, max_size=None, **options) as websocket:
+            yield websocket, base_url
+
+
+@pytest.fixture
+def daphne_env(live_database_url, redis_url) -> dict:
+    return {"DATABASE_URL": live_database_url, "REDIS_URL": redis_url}
+
+
+def test_a_socket_opened_while_the_session_starts_is_bridged_once_it_runs(alice, daphne_env):
+    port = free_port()
+    start_workspace(port)
+    session, token = stub_session(alice, status=SessionStatus.PROVISIONING)
+    with desktop_socket(session, token, daphne_env) as (websocket, base_url):
+        cookies = {"username": "alice", "session_token": token}
+        page = requests.get(f"{base_url}/desktop/{session.hex_id}/vnc/", cookies=cookies, timeout=10)
+        assert page.status_code == 503 and page.headers["Retry-After"] == "1"
+        with pytest.raises(TimeoutError):
+            websocket.recv(timeout=0.5)  # nothing to greet the browser with yet
+        started = time.monotonic()
+        session_mark_running(session=session, container_id="stub", host_port=port)
+        stream = handshake_as_browser(websocket)
+        bridged_after = time.monotonic() - started
+        websocket.send(b"\x01")  # ClientInit
+        websocket.send(b"after the start")
+        assert stream.read(15) == b"after the start"
+    assert bridged_after < 0.9, f"bridged {bridged_after:.2f} s after the start: the status push was missed"
+
+
+def test_a_socket_waiting_for_a_session_that_fails_is_closed(alice, daphne_env):
+    session, token = stub_session(alice, status=SessionStatus.PROVISIONING)
+    with desktop_socket(session, token, daphne_env) as (websocket, _):
+        session_mark_failed(session=session, reason="image missing")
+        with pytest.raises(Exception) as closed:
+            websocket.recv(timeout=5)
+    assert closed.value.rcvd.code == 4502
+
+
+def test_a_starting_session_refuses_a_wrong_token(alice, daphne_env):
+    session, _ = stub_session(alice, status=SessionStatus.PROVISIONING)
+    with pytest.raises(InvalidStatus, match="403"), desktop_socket(session, "wrong-token", daphne_env):
+        pass
+
+
+def test_a_browser_that_stops_reading_stops_the_workspace_not_the_servers_memory(alice, daphne_env):
+    port, sent = free_port(), [0]
+    start_workspace(port, stream=STREAM, sent=sent)
+    session, token = stub_session(alice, port=port)
+    with desktop_socket(session, token, daphne_env, max_queue=4) as (websocket, _):
+        stream = handshake_as_browser(websocket)
+        websocket.send(b"\x01")  # ClientInit: the workspace starts streaming
+        time.sleep(2)  # the browser reads nothing; unbounded, the 256 MiB would pass in well under 1 s
+        held_back_at = sent[0]
+        received = len(stream.buffer)
+        while received < STREAM:
+            received += len(websocket.recv(timeout=15))
     # Socket buffers on both hops and the proxy's small queues, not the stream.
     assert held_back_at < 48 * 1024**2, f"the workspace sent {held_back_at >> 20} MiB to a browser reading nothing"
     assert received == STREAM and sent[0] == STREAM
