@@ -6,6 +6,7 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kasm.settings")
+os.environ.setdefault("DATABASE_POOL", "true")  # one process, many threads: pooled Postgres connections
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)

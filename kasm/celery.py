@@ -8,6 +8,7 @@ worker is a process with AGENT_NAME set (see `manage.py run_agent`).
 import os
 
 from celery import Celery
+from celery.signals import task_prerun, worker_process_init
 from kombu import Exchange, Queue
 from kombu.common import Broadcast
 
@@ -39,3 +40,25 @@ if os.environ.get("AGENT_NAME"):
     app.conf.task_queues += agent_queues(os.environ["AGENT_NAME"])
     app.steps["worker"].add(AgentCheckInStep)
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def keep_database_connection(**kwargs) -> None:
+    """A worker process runs many short tasks (an agent's report is a query or two): keep its
+    Postgres connection between them rather than open one per task (~8 ms here), with the same
+    checks as Django between requests (`close_old_database_connections`)."""
+    from django.conf import settings
+    from django.db import connections
+
+    for connection in connections.all():
+        connection.settings_dict["CONN_MAX_AGE"] = settings.WORKER_DATABASE_CONN_MAX_AGE
+        connection.settings_dict["CONN_HEALTH_CHECKS"] = True
+
+
+@task_prerun.connect
+def close_old_database_connections(**kwargs) -> None:
+    """Before each task, close a connection that errored or outlived its age, as Django does before
+    each request. (Celery's own fixup would close it after every task; CELERY_DB_REUSE_MAX stops that.)"""
+    from django.db import close_old_connections
+
+    close_old_connections()
