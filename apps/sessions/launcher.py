@@ -116,7 +116,7 @@ def wait_until_answering(address: str, port: int, *, timeout: float, tls: bool =
                 raise DockerError(
                     f"the workspace did not answer on {address}:{port} in {timeout:.0f} s ({error})", retryable=False
                 ) from None
-            time.sleep(0.02)
+            time.sleep(0.01)
 
 
 def _http_answers(url: str, tls: bool) -> None:
