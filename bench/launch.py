@@ -2,9 +2,10 @@
 of the busybox workspace, against plain `docker run` + waiting for the same handshake on the port.
 
 Runs the real pieces: a manager worker, the local agent worker (Celery over Redis) and daphne, on a
-throwaway database. Prints p50/p95 of both and our overhead.
+throwaway database. Prints p50/p95 of both and our overhead. The first launches of each kind (two
+by default: the manager and the agent run two worker processes each) warm up and are not counted.
 
-usage: DATABASE_URL=... REDIS_URL=redis://... python bench/launch.py [--launches 20] [--image desktop]
+usage: DATABASE_URL=... REDIS_URL=redis://... python bench/launch.py [--launches 20] [--warmup 2] [--image desktop]
 """
 
 import argparse
@@ -76,6 +77,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--launches", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=2, help="launches of each kind run first and not counted")
     parser.add_argument("--image", choices=sorted(RECIPE_BY_NAME), default="busybox-test")
     args = parser.parse_args()
     recipe = RECIPE_BY_NAME[args.image]
@@ -95,13 +97,16 @@ def main() -> None:
             user = get_user_model().objects.create_user(username="bench")
             image = Image.objects.create(docker_image=recipe.tag, friendly_name=recipe.name, memory=GIB // 4)
             with running_daphne(env) as base_url:
+                for _ in range(args.warmup):  # each worker process's first task pays its start-up
+                    baseline_launch(client, recipe.tag)
+                    platform_launch(base_url, user, image)
                 ours, plain = [], []
                 for _ in range(args.launches):
                     plain.append(baseline_launch(client, recipe.tag))
                     ours.append(platform_launch(base_url, user, image))
         finally:
             workers.stop_all()
-    print(f"{args.launches} launches of {recipe.tag}, ready = RFB greeting received")
+    print(f"{args.launches} launches of {recipe.tag} after {args.warmup} not counted, ready = RFB greeting received")
     for name, values in (("docker run + wait", plain), ("platform + proxy", ours)):
         print(
             f"{name:>18}: p50 {1000 * percentile(values, 0.5):7.1f} ms   p95 {1000 * percentile(values, 0.95):7.1f} ms"
