@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from apps.agents.labels import AGENT_LABEL, IMAGE_LABEL, MANAGED_LABEL, SESSION_LABEL, USER_LABEL
 from apps.agents.runtime.docker import (
+    ContainerNameInUse,
     DockerError,
     container_find,
     container_published_port,
@@ -63,11 +64,14 @@ def container_options(spec: dict) -> dict:
 
 
 def session_container_start(*, docker_url: str, spec: dict) -> LaunchOutcome:
-    """Start the session's container unless it exists; wait until the workspace answers on 6901."""
-    existing = container_find(docker_url, label=SESSION_LABEL, value=spec["session_id"])
-    container_id = existing.id if existing else _create(docker_url, spec)
-    if existing and existing.status != "running":
-        container_start(docker_url, container_id)  # a resumed (paused) session
+    """Start the session's container unless it exists; wait until the workspace answers on 6901.
+
+    The container's name is the session's, so creating it is the check: only a redelivered launch
+    or a resume finds the name taken, and then looks the container up."""
+    try:
+        container_id, created = _create(docker_url, spec), True
+    except ContainerNameInUse:
+        container_id, created = _existing_started(docker_url, spec), False
     try:
         host_port = container_published_port(docker_url, container_id, WORKSPACE_PORT)
         if host_port is None:
@@ -76,7 +80,24 @@ def session_container_start(*, docker_url: str, spec: dict) -> LaunchOutcome:
     except DockerError:
         container_remove(docker_url, container_id)  # a failed launch leaves nothing behind
         raise
-    return LaunchOutcome(container_id=container_id, host_port=host_port, created=existing is None)
+    return LaunchOutcome(container_id=container_id, host_port=host_port, created=created)
+
+
+def _existing_started(docker_url: str, spec: dict) -> str:
+    """A redelivered launch or a resume: the session's container, started if it is not running."""
+    existing = container_find(docker_url, label=SESSION_LABEL, value=spec["session_id"])
+    if existing is None:
+        raise DockerError(
+            f"a container named {container_name(spec)} exists but is not this session's; remove it",
+            retryable=False,
+        )
+    if existing.status != "running":
+        container_start(docker_url, existing.id)  # a resumed (paused) session
+    return existing.id
+
+
+def container_name(spec: dict) -> str:
+    return f"kasm-{spec['username'][:32]}-{spec['session_id'][:12]}"
 
 
 def _create(docker_url: str, spec: dict) -> str:
@@ -90,7 +111,7 @@ def _create(docker_url: str, spec: dict) -> str:
     return container_run(
         docker_url,
         image=spec["docker_image"],
-        name=f"kasm-{spec['username'][:32]}-{spec['session_id'][:12]}",
+        name=container_name(spec),
         labels=labels,
         environment=spec["environment"],
         publish_port=WORKSPACE_PORT,

@@ -7,7 +7,7 @@ import pytest
 
 from apps.agents.runtime.docker import DockerError, container_remove
 from apps.images.choices import CpuAllocationMethod
-from apps.sessions.launcher import container_options, session_container_start
+from apps.sessions.launcher import container_name, container_options, session_container_start
 from tests.sessions.conftest import BUSYBOX
 
 
@@ -67,6 +67,26 @@ def test_a_redelivered_launch_finds_the_container_it_started(started):
     again, _ = started(launch)
     assert (again.container_id, again.host_port) == (first.container_id, first.host_port)
     assert first.created and not again.created
+
+
+def test_a_launch_resumes_its_stopped_container(started, docker_url):
+    launch = spec()
+    first, container = started(launch)
+    container.stop(timeout=1)
+    again, container = started(launch)
+    assert again.container_id == first.container_id and not again.created and container.status == "running"
+
+
+def test_a_foreign_container_with_the_sessions_name_is_reported_and_left_alone(docker_url, built_images):
+    launch = spec()
+    engine = docker.DockerClient(base_url=docker_url)
+    foreign = engine.containers.create(BUSYBOX.tag, name=container_name(launch))
+    try:
+        with pytest.raises(DockerError, match="exists but is not this session's; remove it"):
+            session_container_start(docker_url=docker_url, spec=launch)
+        assert engine.containers.get(foreign.id).status == "created"
+    finally:
+        foreign.remove(force=True)
 
 
 def test_run_config_overrides_defaults_but_not_our_labels_or_ports(started):

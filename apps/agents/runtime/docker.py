@@ -19,6 +19,10 @@ class DockerError(Exception):
         self.retryable = retryable
 
 
+class ContainerNameInUse(DockerError):
+    """`container_run` was given the name of a container that exists already."""
+
+
 @dataclass(frozen=True)
 class ImageInfo:
     reference: str
@@ -170,17 +174,22 @@ def container_run(
     kwargs = dict(options or {})
     if gpus:
         kwargs["device_requests"] = [docker.types.DeviceRequest(count=gpus, capabilities=[["gpu"]])]
-    container = _call(
-        f"start a container of {image}",
-        _client(docker_url).containers.run,
-        image,
-        detach=True,
-        name=name,
-        labels=labels,
-        environment=environment,
-        ports={f"{publish_port}/tcp": (publish_address, None)},
-        **kwargs,
-    )
+    try:
+        container = _client(docker_url).containers.run(
+            image,
+            detach=True,
+            name=name,
+            labels=labels,
+            environment=environment,
+            ports={f"{publish_port}/tcp": (publish_address, None)},
+            **kwargs,
+        )
+    except docker.errors.APIError as error:
+        if error.status_code == 409 and "already in use" in str(error.explanation):
+            raise ContainerNameInUse(f"a container named {name} exists", retryable=False) from error
+        raise _translate(error, f"start a container of {image}") from error
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
+        raise _translate(error, f"start a container of {image}") from error
     return container.id
 
 
