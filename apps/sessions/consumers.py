@@ -118,11 +118,13 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
         deadline = asyncio.get_running_loop().time() + settings.SESSION_START_TIMEOUT_SECONDS
         while True:
             self.status_changed.clear()
-            session = await database_sync_to_async(session_get)(session.pk)
-            if session_is_reachable(session):
-                return session
-            if session.status not in STARTING_UP:
-                raise SessionNotStarting(f"the session is {session.status}, not starting")
+            current = await database_sync_to_async(session_get)(session.pk)
+            if current is None:
+                raise SessionNotStarting("the session was removed")
+            if session_is_reachable(current):
+                return current
+            if current.status not in STARTING_UP:
+                raise SessionNotStarting(f"the session is {current.status}, not starting")
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
                 raise TimeoutError(f"the session did not start in {settings.SESSION_START_TIMEOUT_SECONDS} s")

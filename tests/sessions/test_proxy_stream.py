@@ -111,6 +111,16 @@ def test_a_socket_waiting_for_a_session_that_fails_is_closed(alice, daphne_env):
     assert closed.value.rcvd.code == 4502
 
 
+def test_a_socket_waiting_for_a_session_that_is_removed_is_closed(alice, daphne_env):
+    """No status push announces a removed row: the proxy's re-read every second notices it."""
+    session, token = stub_session(alice, status=SessionStatus.PROVISIONING)
+    with desktop_socket(session, token, daphne_env) as (websocket, _):
+        Session.objects.filter(pk=session.pk).delete()
+        with pytest.raises(Exception) as closed:
+            websocket.recv(timeout=5)
+    assert closed.value.rcvd.code == 4502
+
+
 def test_a_starting_session_refuses_a_wrong_token(alice, daphne_env):
     session, _ = stub_session(alice, status=SessionStatus.PROVISIONING)
     with pytest.raises(InvalidStatus, match="403"), desktop_socket(session, "wrong-token", daphne_env):
