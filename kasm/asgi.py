@@ -1,9 +1,14 @@
 """ASGI entry point for daphne: Django for HTTP, each app's `routing.py` for WebSockets."""
 
+import faulthandler
 import gc
 import os
+import signal
 
 from django.core.asgi import get_asgi_application
+
+# `kill -USR1 <pid>` prints every thread's stack to stderr: how a stuck server is diagnosed.
+faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kasm.settings")
 os.environ.setdefault("DATABASE_POOL", "true")  # one process, many threads: pooled Postgres connections

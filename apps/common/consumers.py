@@ -1,4 +1,4 @@
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from apps.common.realtime import CONSOLE_GROUP, user_group
@@ -29,4 +29,4 @@ class LiveUpdatesConsumer(AsyncJsonWebsocketConsumer):
 
     @staticmethod
     async def _is_console_admin(user) -> bool:
-        return await sync_to_async(user.has_perm)("accounts.access_console")
+        return await database_sync_to_async(user.has_perm)("accounts.access_console")
