@@ -182,7 +182,7 @@ async def _open_upstream(session) -> tuple:
             await upstream.close()
             if loop.time() > deadline:
                 raise
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.01)
 
 
 async def _connect_upstream(session):
