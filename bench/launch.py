@@ -20,7 +20,7 @@ from websockets.sync.client import connect
 from apps.agents.local_images import RECIPES, local_image_build
 from apps.agents.models import Agent
 from apps.agents.services import manager_token_rotate
-from apps.images.models import GIB, Image
+from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_destroy, session_request
@@ -95,7 +95,10 @@ def main() -> None:
         try:
             wait_for(lambda: Agent.objects.filter(hostname="bench").exists(), what="the agent")
             user = get_user_model().objects.create_user(username="bench")
-            image = Image.objects.create(docker_image=recipe.tag, friendly_name=recipe.name, memory=GIB // 4)
+            # the resources the workspace is registered with (build_workspace_images)
+            image = Image.objects.create(
+                docker_image=recipe.tag, friendly_name=recipe.name, cores=recipe.cores, memory=recipe.memory
+            )
             with running_daphne(env) as base_url:
                 for _ in range(args.warmup):  # each worker process's first task pays its start-up
                     baseline_launch(client, recipe.tag)
