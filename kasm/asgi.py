@@ -18,13 +18,13 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from apps.common.write_buffer import WebSocketWriteBufferMiddleware  # noqa: E402
+from apps.common.flow_control import WebSocketFlowControlMiddleware  # noqa: E402
 from kasm.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": WebSocketWriteBufferMiddleware(
+        "websocket": WebSocketFlowControlMiddleware(
             AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }

@@ -12,8 +12,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from apps.common.flow_control import flow_control
 from apps.common.realtime import user_group
-from apps.common.write_buffer import browser_writable
 from apps.images.choices import StreamProtocol
 from apps.sessions.choices import STARTING_UP
 from apps.sessions.proxy import kasmvnc_authorization
@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
 CLOSE_UPSTREAM_FAILED = 4502
 UPSTREAM_READY_SECONDS = 15
+# Browser messages waiting for the workspace before the proxy stops reading the browser's socket.
+BROWSER_QUEUE_LIMIT = 64
 
 
 class SessionNotStarting(Exception):
@@ -50,6 +52,7 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             self.share_group = share_group(session)
             await self.channel_layer.group_add(self.share_group, self.channel_name)
         self.from_browser: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.flow = flow_control(self.scope)
         subprotocol = "binary" if "binary" in self.scope.get("subprotocols", []) else None
         if not session_is_reachable(session):
             # Launched a moment ago: take the socket now and bridge it as soon as the workspace is up,
@@ -70,6 +73,14 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         await self.from_browser.put(bytes_data if bytes_data is not None else text_data.encode())
+        if self.from_browser.qsize() >= BROWSER_QUEUE_LIMIT:
+            self.flow.pause_reading("proxy queue")  # the workspace is not keeping up: TCP holds the browser back
+
+    async def _next_from_browser(self) -> bytes | None:
+        data = await self.from_browser.get()
+        if self.from_browser.qsize() <= BROWSER_QUEUE_LIMIT // 2:
+            self.flow.resume_reading("proxy queue")
+        return data
 
     async def live_update(self, event: dict) -> None:
         """A starting session changed status; or a viewer's desktop ends with the share or a kick."""
@@ -92,7 +103,7 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             self.pump.cancel()  # still waiting for the workspace: nobody is left to bridge
 
     async def _browser_bytes(self) -> bytes:
-        data = await self.from_browser.get()
+        data = await self._next_from_browser()
         if data is None:
             raise ConnectionError("the browser went away")
         return data
@@ -151,16 +162,15 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             forwarded = self.client_filter.feed(data)  # a viewer's input is dropped here
             if forwarded:
                 await self.upstream.send(forwarded)  # waits while the container's side is full: backpressure
-            data = await self.from_browser.get()
+            data = await self._next_from_browser()
         await self.upstream.close()
 
     async def _upstream_to_browser(self, pending: bytes) -> None:
-        wait_for_browser = browser_writable(self.scope)
         if pending:
             await self.send(bytes_data=pending)
         async for message in self.upstream:
             await self.send(bytes_data=message if isinstance(message, bytes) else message.encode())
-            await wait_for_browser()  # a slow browser holds the container back instead of filling our memory
+            await self.flow.browser_writable()  # a slow browser holds the container back, not our memory
         await self.from_browser.put(None)
 
 

@@ -2,6 +2,8 @@
 starting as soon as it runs, and a browser that stops reading holds the workspace back."""
 
 import asyncio
+import contextlib
+import socket
 import struct
 import threading
 import time
@@ -27,9 +29,9 @@ CHUNK = 64 * 1024
 STREAM = 256 * 1024**2
 
 
-def start_workspace(port: int, *, stream: int = 0, sent: list[int] | None = None) -> None:
+def start_workspace(port: int, *, stream: int = 0, sent: list[int] | None = None, deaf: bool = False) -> None:
     """An RFB server (security None) that streams `stream` bytes after ClientInit, counting in `sent`,
-    then echoes."""
+    then echoes; or, `deaf`, reads nothing more after ClientInit."""
 
     async def workspace(websocket) -> None:
         await websocket.send(b"RFB 003.008\n")
@@ -41,6 +43,8 @@ def start_workspace(port: int, *, stream: int = 0, sent: list[int] | None = None
         for _ in range(stream // CHUNK):
             await websocket.send(b"\x00" * CHUNK)  # waits while the proxy does not read
             sent[0] += CHUNK
+        if deaf:
+            await asyncio.Future()
         async for message in websocket:
             await websocket.send(message)
 
@@ -142,3 +146,25 @@ def test_a_browser_that_stops_reading_stops_the_workspace_not_the_servers_memory
     # Socket buffers on both hops and the proxy's small queues, not the stream.
     assert held_back_at < 48 * 1024**2, f"the workspace sent {held_back_at >> 20} MiB to a browser reading nothing"
     assert received == STREAM and sent[0] == STREAM
+
+
+def test_a_workspace_that_stops_reading_stops_the_browser_not_the_servers_memory(alice, daphne_env):
+    port = free_port()
+    start_workspace(port, deaf=True)
+    session, token = stub_session(alice, port=port)
+    pushed, chunk = [0], b"\x05" + b"\x00" * (CHUNK - 1)  # pointer events, as far as anyone can tell
+
+    def push_input(websocket) -> None:
+        with contextlib.suppress(Exception):  # ends when the socket closes
+            while pushed[0] < STREAM:
+                websocket.send(chunk)  # blocks once nobody reads
+                pushed[0] += CHUNK
+
+    with desktop_socket(session, token, daphne_env) as (websocket, _):
+        handshake_as_browser(websocket)
+        websocket.send(b"\x01")  # ClientInit
+        threading.Thread(target=push_input, args=(websocket,), daemon=True).start()
+        time.sleep(2)  # unbounded, daphne would read the 256 MiB into memory in well under 2 s
+        held_back_at = pushed[0]
+        websocket.socket.shutdown(socket.SHUT_RDWR)  # the pusher is stuck in a send nobody reads
+    assert held_back_at < 48 * 1024**2, f"the browser pushed {held_back_at >> 20} MiB to a workspace reading nothing"
