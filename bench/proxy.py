@@ -22,13 +22,9 @@ from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from apps.agents.models import Agent
-from apps.common.hashing import generate_secret, hash_secret
-from apps.images.models import Image
-from apps.sessions.choices import SessionStatus
-from apps.sessions.models import Session
 from tests.servers import free_port, running_daphne
 from tests.sessions.rfb_client import Stream, handshake_as_browser
+from tests.sessions.stub_sessions import stub_session
 
 CHUNK = 64 * 1024
 
@@ -100,7 +96,9 @@ def main() -> None:
     stub_port = free_port()
     start_stub(stub_port)
     with test_database() as database_url:
-        token, session = bench_session(stub_port)
+        from django.contrib.auth import get_user_model
+
+        session, token = stub_session(get_user_model().objects.create_user(username="bench"), port=stub_port)
         env = {"DATABASE_URL": database_url, "REDIS_URL": os.environ.get("REDIS_URL", "")}
         with running_daphne(env) as base_url:
             proxied_url = base_url.replace("http", "ws") + f"/desktop/{session.hex_id}/vnc/websockify"
@@ -134,26 +132,6 @@ def report(args, throughputs: dict[str, list[float]], rtts: dict[str, list[float
     print(f"proxy throughput = {100 * median(ratios):.0f} % of direct (median of the rounds' ratios)")
     added = percentile(rtts["through proxy"], 0.5) - percentile(rtts["direct"], 0.5)
     print(f"proxy adds {added:.3f} ms to the p50 round trip")
-
-
-def bench_session(stub_port: int) -> tuple[str, Session]:
-    """A running session whose container is the stub; returns (session token, session)."""
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.create_user(username="bench")
-    agent = Agent.objects.create(hostname="stub", address="127.0.0.1", status="online")
-    image = Image.objects.create(docker_image="stub", friendly_name="stub")
-    token = generate_secret()
-    session = Session.objects.create(
-        owner=user,
-        image=image,
-        agent=agent,
-        status=SessionStatus.RUNNING,
-        host_port=stub_port,
-        vnc_password=generate_secret(),
-        session_token_hash=hash_secret(token),
-    )
-    return token, session
 
 
 if __name__ == "__main__":

@@ -6,15 +6,14 @@ import pytest
 import requests
 from websockets.sync.client import connect
 
-from apps.agents.models import Agent
-from apps.common.hashing import generate_secret, hash_secret
+from apps.common.hashing import generate_secret
 from apps.images.choices import StreamProtocol
 from apps.images.models import Image
-from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from tests.servers import free_port, running_daphne
 from tests.sessions.kasmvnc_stub import start_kasmvnc_stub
 from tests.sessions.rfb_client import handshake_as_browser
+from tests.sessions.stub_sessions import stub_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,22 +21,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def kasmvnc_session(alice):
     """A running session whose workspace is the KasmVNC stub, with the password it expects."""
-    port, password, token = free_port(), generate_secret(18), generate_secret()
+    port, password = free_port(), generate_secret(18)
     start_kasmvnc_stub(port, password)
     time.sleep(0.3)
-    agent = Agent.objects.create(hostname="kasmvnc-host", address="127.0.0.1", status="online")
     image = Image.objects.create(
         docker_image="kasmweb/desktop:1.16", friendly_name="KasmVNC", stream_protocol=StreamProtocol.KASMVNC
     )
-    session = Session.objects.create(
-        owner=alice,
-        image=image,
-        agent=agent,
-        status=SessionStatus.RUNNING,
-        host_port=port,
-        vnc_password=password,
-        session_token_hash=hash_secret(token),
-    )
+    session, token = stub_session(alice, port=port, image=image, vnc_password=password)
     return session, token
 
 

@@ -15,14 +15,12 @@ from websockets.asyncio.server import serve
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from apps.agents.models import Agent
-from apps.common.hashing import generate_secret, hash_secret
-from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_mark_failed, session_mark_running
 from tests.servers import free_port, running_daphne
 from tests.sessions.rfb_client import handshake_as_browser
+from tests.sessions.stub_sessions import stub_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CHUNK = 64 * 1024
@@ -54,21 +52,6 @@ def start_workspace(port: int, *, stream: int = 0, sent: list[int] | None = None
 
     threading.Thread(target=lambda: asyncio.run(main()), daemon=True).start()
     time.sleep(0.3)
-
-
-def stub_session(owner, *, status: str = SessionStatus.RUNNING, port: int | None = None) -> tuple[Session, str]:
-    token = generate_secret()
-    session = Session.objects.create(
-        owner=owner,
-        image=Image.objects.create(docker_image="stub", friendly_name="Stub"),
-        # holding the reservation a launch makes, which a failed start gives back
-        agent=Agent.objects.create(hostname="stub-host", address="127.0.0.1", status="online", reserved_sessions=1),
-        status=status,
-        host_port=port,
-        vnc_password=generate_secret(),
-        session_token_hash=hash_secret(token),
-    )
-    return session, token
 
 
 @contextmanager
