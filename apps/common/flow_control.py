@@ -84,10 +84,10 @@ def flow_control(scope: dict) -> FlowControl:
     return scope.get("extensions", {}).get(EXTENSION) or FlowControl()
 
 
-def _daphne_transport(send):
-    """The Twisted transport behind daphne's `send`, which is `partial(server.handle_reply, protocol)`."""
-    if isinstance(send, partial) and send.args:
-        return getattr(send.args[0], "transport", None)
+def _daphne_protocol(send):
+    """daphne's WebSocket protocol behind its `send`, which is `partial(server.handle_reply, protocol)`."""
+    if isinstance(send, partial) and send.args and getattr(send.args[0], "transport", None) is not None:
+        return send.args[0]
     return None
 
 
@@ -98,9 +98,9 @@ class WebSocketFlowControlMiddleware:
         self.application = application
 
     async def __call__(self, scope, receive, send):
-        transport = _daphne_transport(send)
-        if scope["type"] == "websocket" and transport is not None:
-            writable = TransportWritable()
+        protocol = _daphne_protocol(send)
+        if scope["type"] == "websocket" and protocol is not None:
+            transport, writable = protocol.transport, TransportWritable()
             if getattr(transport, "producer", None) is not None:
                 # daphne leaves the upgraded HTTP channel registered; it has nothing left to produce.
                 transport.unregisterProducer()
@@ -108,7 +108,7 @@ class WebSocketFlowControlMiddleware:
             transport.registerProducer(writable, True)
             control = FlowControl(transport, writable)
             scope = {**scope, "extensions": {**(scope.get("extensions") or {}), EXTENSION: control}}
-            receive = _limit_inbound(send.args[0].application_queue, receive, control)
+            receive = _limit_inbound(protocol.application_queue, receive, control)
         return await self.application(scope, receive, send)
 
 
