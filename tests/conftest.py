@@ -20,6 +20,7 @@ from apps.agents.runtime.docker import DockerError, engine_ping
 from apps.agents.services import manager_token_rotate
 from apps.images.choices import CpuAllocationMethod
 from apps.images.models import GIB, Image
+from tests.personas import ALICE, CAROL, PASSWORDS
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgres://kasm:kasm@127.0.0.1:5432/kasm")
@@ -90,13 +91,13 @@ def run_manage(*args: str, env: dict | None = None, check: bool = True) -> subpr
 
 @pytest.fixture
 def alice(django_user_model):
-    return django_user_model.objects.create_user(username="alice", password="alice-password-1")
+    return django_user_model.objects.create_user(username=ALICE, password=PASSWORDS[ALICE])
 
 
 @pytest.fixture
 def carol(django_user_model):
     """A second plain user: a viewer of alice's shared sessions."""
-    return django_user_model.objects.create_user(username="carol", password="carol-password-1")
+    return django_user_model.objects.create_user(username=CAROL, password=PASSWORDS[CAROL])
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+from apps.agents.docker_names import session_container_name
 from apps.agents.labels import AGENT_LABEL, IMAGE_LABEL, MANAGED_LABEL, SESSION_LABEL, USER_LABEL
 from apps.agents.runtime.docker import (
     ContainerNameInUse,
@@ -97,7 +98,7 @@ def _existing_started(docker_url: str, spec: dict) -> str:
 
 
 def container_name(spec: dict) -> str:
-    return f"kasm-{spec['username'][:32]}-{spec['session_id'][:12]}"
+    return session_container_name(username=spec["username"], session_id=spec["session_id"])
 
 
 def _create(docker_url: str, spec: dict) -> str:

@@ -6,6 +6,7 @@ import base64
 import ssl
 import urllib.error
 import urllib.request
+from urllib.parse import quote
 
 from apps.images.choices import StreamProtocol
 from apps.sessions.models import Session
@@ -22,7 +23,8 @@ def kasmvnc_authorization(session: Session) -> str:
 def workspace_fetch(session: Session, path: str, query: str) -> tuple[int, dict, bytes]:
     """GET `path` from the session's container; returns (status, headers to forward, body)."""
     kasmvnc = session.image.stream_protocol == StreamProtocol.KASMVNC
-    url = f"{'https' if kasmvnc else 'http'}://{session.agent.address}:{session.host_port}/{path}"
+    # Quoted again: a decoded `%0d%0a`, `?` or `#` in the path must stay part of the path.
+    url = f"{'https' if kasmvnc else 'http'}://{session.agent.address}:{session.host_port}/{quote(path)}"
     request = urllib.request.Request(url + (f"?{query}" if query else ""))  # noqa: S310  (agent address)
     context = None
     if kasmvnc:
@@ -33,6 +35,9 @@ def workspace_fetch(session: Session, path: str, query: str) -> tuple[int, dict,
             return response.status, _forwarded(response.headers), response.read(MAX_BODY)
     except urllib.error.HTTPError as error:
         return error.code, _forwarded(error.headers), error.read(MAX_BODY)
+    except OSError as error:  # refused, reset, timed out: the container is not answering
+        message = f"The workspace did not answer ({error}); try again in a moment.".encode()
+        return 502, {"Content-Type": "text/plain; charset=utf-8"}, message
 
 
 def _forwarded(headers) -> dict:

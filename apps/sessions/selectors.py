@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from django.db.models import QuerySet
 
@@ -37,7 +38,7 @@ def session_for_proxy(*, kasm_id, user, cookies: dict) -> ProxyAccess | None:
     session = session_get(kasm_id)
     if session is None or not (session.status in STARTING_UP or session_is_reachable(session)):
         return None
-    token, username = cookies.get("session_token", ""), cookies.get("username", "")
+    token, username = cookies.get("session_token", ""), cookie_text(cookies.get("username", ""))
     if user is not None and user.is_authenticated and user.pk == session.owner_id:
         return ProxyAccess(session=session, user_id=user.pk, view_only=False)
     if token and username == session.owner.get_username() and secret_matches(token, session.session_token_hash):
@@ -46,6 +47,17 @@ def session_for_proxy(*, kasm_id, user, cookies: dict) -> ProxyAccess | None:
     if viewer is not None:
         return ProxyAccess(session=session, user_id=viewer.user_id, view_only=True)
     return None
+
+
+def cookie_text(value: str) -> str:
+    """A cookie's text as its client meant it. Cookies are bytes that Django reads as Latin-1, and
+    clients send a name like `Zoë.Müller@example.de` either percent-encoded (`document.cookie` with
+    `encodeURIComponent`) or as raw UTF-8: both come back as the name."""
+    text = unquote(value)
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
 
 
 def session_is_reachable(session: Session) -> bool:

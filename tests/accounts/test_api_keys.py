@@ -11,6 +11,7 @@ from apps.accounts.models import ApiKey
 from apps.accounts.services import api_key_authenticate, api_key_create
 from apps.common.errors import ApplicationError
 from apps.common.hashing import hash_secret
+from tests.personas import ALICE
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def test_secret_is_stored_only_as_its_hash():
 
 def test_permissions_and_owner_are_recorded(alice):
     printed = create_key_with_command(
-        "--name", "viewer", "--user", "alice", "--permission", "sessions_view", "--permission", "images_view"
+        "--name", "viewer", "--user", ALICE, "--permission", "sessions_view", "--permission", "images_view"
     )
     api_key = ApiKey.objects.get(key=printed["api_key"])
     assert api_key.owner == alice

@@ -3,6 +3,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
+from tests.personas import ALICE, PASSWORDS
+
 pytestmark = pytest.mark.django_db
 
 OUR_APPS = ["accounts", "agents", "images", "workspace_sessions", "registry", "chat"]
@@ -20,13 +22,13 @@ def test_pages_ask_anonymous_users_to_log_in(client):
 
 
 def test_user_logs_in_and_sees_workspaces(client, alice):
-    response = client.post(reverse("accounts:login"), {"username": "alice", "password": "alice-password-1"})
+    response = client.post(reverse("accounts:login"), {"username": ALICE, "password": PASSWORDS[ALICE]})
     assert response.status_code == 302 and response.url == reverse("home")
     assert b"Workspaces" in client.get(reverse("home")).content
 
 
 def test_wrong_password_shows_an_error(client, alice):
-    response = client.post(reverse("accounts:login"), {"username": "alice", "password": "nope"})
+    response = client.post(reverse("accounts:login"), {"username": ALICE, "password": "nope"})
     assert response.status_code == 200 and b"didn't match" in response.content
 
 
@@ -69,5 +71,5 @@ def test_a_locked_user_cannot_log_in_and_is_logged_out(client, alice):
     alice.profile.locked = True
     alice.profile.save()
     assert client.get(reverse("home")).status_code == 302  # the existing login ends at the next request
-    response = client.post(reverse("accounts:login"), {"username": "alice", "password": "alice-password-1"})
+    response = client.post(reverse("accounts:login"), {"username": ALICE, "password": PASSWORDS[ALICE]})
     assert response.status_code == 200 and b"didn't match" in response.content

@@ -5,11 +5,12 @@ from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.sharing import session_sharing_enable, share_join
+from tests.personas import DAVE, PASSWORDS
 
 
 @pytest.fixture
 def dave(django_user_model):
-    return django_user_model.objects.create_user("dave", password="dave-password-1")
+    return django_user_model.objects.create_user(DAVE, password=PASSWORDS[DAVE])
 
 
 @pytest.fixture

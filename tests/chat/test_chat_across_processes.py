@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from websockets.sync.client import connect
 
+from tests.personas import ALICE, CAROL
 from tests.servers import running_daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,11 +40,11 @@ def test_two_daphne_processes_share_one_chat(shared_session, alice, carol, live_
         next_of(owner, "history")
         with chat_socket(second, shared_session.share_id, carol) as viewer:
             next_of(viewer, "history")
-            while next_of(owner, "presence")["users"] != ["alice", "carol"]:
+            while next_of(owner, "presence")["users"] != sorted([ALICE, CAROL]):
                 pass  # alice's own presence first, then carol's arrival from the other process
             viewer.send(json.dumps({"type": "message", "body": "from the second process"}))
             received = next_of(owner, "message")
-            assert (received["sender"], received["body"]) == ("carol", "from the second process")
+            assert (received["sender"], received["body"]) == (CAROL, "from the second process")
             assert next_of(viewer, "message")["body"] == "from the second process"  # its own, delivered too
             owner.send(json.dumps({"type": "message", "body": "back from the first"}))
             assert next_of(viewer, "message")["body"] == "back from the first"

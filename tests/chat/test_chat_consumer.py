@@ -13,6 +13,7 @@ from django.test import override_settings
 from apps.chat.consumers import ShareChatConsumer
 from apps.chat.models import ChatMessage
 from apps.sessions.sharing import session_sharing_disable, share_viewer_kick
+from tests.personas import ALICE, CAROL, DAVE
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -51,9 +52,9 @@ async def test_owner_and_two_viewers_exchange_messages_in_order_over_redis(share
         received = [await next_of(communicator, "message") for _ in range(4)]
         senders_bodies = [(m["sender"], m["body"]) for m in received]
         assert sorted(senders_bodies) == sorted(
-            [("alice", "hello viewers"), ("carol", "hi alice"), ("dave", "<b>hey</b>"), ("alice", "last one")]
+            [(ALICE, "hello viewers"), (CAROL, "hi alice"), (DAVE, "<b>hey</b>"), (ALICE, "last one")]
         )
-        alice_said = [body for sender, body in senders_bodies if sender == "alice"]
+        alice_said = [body for sender, body in senders_bodies if sender == ALICE]
         assert alice_said == ["hello viewers", "last one"]  # one sender's messages keep their order
     assert await database_sync_to_async(ChatMessage.objects.count)() == 4
     for communicator in (owner, viewer_1, viewer_2):
@@ -62,14 +63,14 @@ async def test_owner_and_two_viewers_exchange_messages_in_order_over_redis(share
 
 async def test_presence_lists_who_is_here_and_who_left(shared_session, alice, carol):
     owner = await join(alice, shared_session.share_id)
-    assert (await next_of(owner, "presence"))["users"] == ["alice"]
+    assert (await next_of(owner, "presence"))["users"] == [ALICE]
     viewer = await join(carol, shared_session.share_id)
-    assert (await next_of(owner, "presence"))["users"] == ["alice", "carol"]
+    assert (await next_of(owner, "presence"))["users"] == sorted([ALICE, CAROL])
     await next_of(viewer, "history")
-    while (await next_of(viewer, "presence"))["users"] != ["alice", "carol"]:
+    while (await next_of(viewer, "presence"))["users"] != sorted([ALICE, CAROL]):
         pass
     await viewer.disconnect()
-    assert (await next_of(owner, "presence"))["users"] == ["alice"]
+    assert (await next_of(owner, "presence"))["users"] == [ALICE]
     await owner.disconnect()
 
 
@@ -82,7 +83,7 @@ async def test_history_of_recent_messages_on_join(shared_session, alice, carol, 
     viewer = await join(carol, shared_session.share_id)
     history = (await next_of(viewer, "history"))["messages"]
     assert [message["body"] for message in history] == ["m2", "m3", "m4"]
-    assert history[0]["sender"] == "alice" and "sent_at" in history[0]
+    assert history[0]["sender"] == ALICE and "sent_at" in history[0]
     await viewer.disconnect()
 
 

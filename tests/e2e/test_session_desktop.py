@@ -6,6 +6,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from tests.e2e.conftest import log_in
+from tests.personas import ALICE, PASSWORDS
 from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,7 +22,7 @@ COUNT_DRAWN_PIXELS = """() => {
 
 
 def test_user_launches_the_desktop_sees_it_drawn_and_deletes_it(page, platform, alice, desktop_image, tmp_path):
-    log_in(page, platform, "alice", "alice-password-1")
+    log_in(page, platform, ALICE, PASSWORDS[ALICE])
     page.fill("#workspace-search", "desktop")
     page.click("button[aria-label='Launch Desktop']")
     page.wait_for_url("**/session/*/")

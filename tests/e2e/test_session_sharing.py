@@ -6,6 +6,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import log_in
 from tests.e2e.test_session_desktop import COUNT_DRAWN_PIXELS
+from tests.personas import ALICE, CAROL, PASSWORDS
 from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,7 +23,7 @@ def wait_for_desktop_drawn(page) -> None:
 
 
 def test_owner_shares_viewer_watches_and_chats(browser, page, platform, alice, carol, desktop_image, tmp_path):
-    log_in(page, platform, "alice", "alice-password-1")
+    log_in(page, platform, ALICE, PASSWORDS[ALICE])
     page.click("button[aria-label='Launch Desktop']")
     page.wait_for_url("**/session/*/")
     page.wait_for_selector("#session-desktop:not([hidden])", timeout=120_000)
@@ -36,17 +37,17 @@ def test_owner_shares_viewer_watches_and_chats(browser, page, platform, alice, c
     viewer_errors = []
     viewer.on("pageerror", lambda error: viewer_errors.append(str(error)))
     try:
-        log_in(viewer, platform, "carol", "carol-password-1")
+        log_in(viewer, platform, CAROL, PASSWORDS[CAROL])
         viewer.goto(share_link)
         wait_for_desktop_drawn(viewer)
         viewer.wait_for_selector("#chat[data-connected=true]")
-        page.wait_for_selector("#chat-presence >> text=carol")
+        page.wait_for_selector(f"#chat-presence >> text={CAROL}")
         viewer.fill("#chat-input", "hello alice <b>not bold</b>")
         viewer.press("#chat-input", "Enter")
         message = page.locator("#chat-messages li", has_text="hello alice")
         message.wait_for(timeout=10_000)
         assert message.locator(".chat-body").inner_text() == "hello alice <b>not bold</b>"
-        assert "carol" in message.locator(".chat-meta").inner_text()
+        assert CAROL in message.locator(".chat-meta").inner_text()
         assert page.locator("#chat-messages b").count() == 0  # shown as text, never as HTML
         page.screenshot(path=str(tmp_path / "owner.png"))
         viewer.screenshot(path=str(tmp_path / "viewer.png"))

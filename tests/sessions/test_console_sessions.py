@@ -9,6 +9,7 @@ from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_request
 from tests.agents.factories import agent
+from tests.personas import ALICE, CAROL
 
 pytestmark = pytest.mark.django_db
 
@@ -17,14 +18,14 @@ pytestmark = pytest.mark.django_db
 def sessions(alice, django_user_model):
     agent("host-1", cores=16, memory=64 * GIB)
     image = Image.objects.create(docker_image="kasm-local/busybox-test:latest", friendly_name="Busybox", memory=GIB)
-    carol = django_user_model.objects.create_user(username="carol")
+    carol = django_user_model.objects.create_user(username=CAROL)
     return [session_request(user=user, image=image).session for user in (alice, carol)]
 
 
 def test_console_lists_every_session_and_filters(console, sessions):
     page = console.get(reverse("console-sessions")).content.decode()
     assert all(f'data-kasm-id="{s.hex_id}"' in page for s in sessions)
-    page = console.get(reverse("console-sessions"), {"owner": "carol"}).content.decode()
+    page = console.get(reverse("console-sessions"), {"owner": CAROL}).content.decode()
     assert f'data-kasm-id="{sessions[1].hex_id}"' in page and sessions[0].hex_id not in page
 
 
@@ -41,7 +42,7 @@ def test_plain_users_cannot_use_the_sessions_console(client, alice, sessions):
 
 
 def test_console_api_lists_filters_and_destroys(console, sessions):
-    rows = console.get("/api/console/sessions/", {"owner": "alice"}).json()
+    rows = console.get("/api/console/sessions/", {"owner": ALICE}).json()
     assert [row["kasm_id"] for row in rows] == [sessions[0].hex_id] and rows[0]["agent"] == "host-1"
     assert console.get("/api/console/sessions/", {"status": "nonsense"}).status_code == 400
     assert console.delete(f"/api/console/sessions/{sessions[1].hex_id}/").status_code == 202

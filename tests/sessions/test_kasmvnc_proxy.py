@@ -35,12 +35,12 @@ def test_proxy_speaks_https_basic_auth_and_vnc_auth_to_a_kasmvnc_workspace(
     kasmvnc_session, live_database_url, redis_url
 ):
     session, token = kasmvnc_session
-    cookies = {"username": "alice", "session_token": token}
+    cookies = {"username": session.owner.username, "session_token": token}
     with running_daphne({"DATABASE_URL": live_database_url, "REDIS_URL": redis_url}) as base_url:
         page = requests.get(f"{base_url}/desktop/{session.hex_id}/vnc/index.html", cookies=cookies, timeout=10)
         assert page.status_code == 200 and page.text == "KasmVNC client page\n"
         url = base_url.replace("http", "ws") + f"/desktop/{session.hex_id}/vnc/websockify"
-        header = {"Cookie": f"username=alice; session_token={token}"}
+        header = {"Cookie": f"username={session.owner.username}; session_token={token}"}
         with connect(url, origin=base_url, additional_headers=header, open_timeout=10) as websocket:
             stream = handshake_as_browser(websocket)  # the browser never sees the VNC challenge
             websocket.send(b"\x01after kasmvnc auth")
@@ -53,12 +53,12 @@ def test_a_wrong_secret_never_reaches_the_kasmvnc_desktop(kasmvnc_session, live_
     with running_daphne({"DATABASE_URL": live_database_url, "REDIS_URL": redis_url}) as base_url:
         page = requests.get(
             f"{base_url}/desktop/{session.hex_id}/vnc/",
-            cookies={"username": "alice", "session_token": token},
+            cookies={"username": session.owner.username, "session_token": token},
             timeout=10,
         )
         assert page.status_code == 401
         url = base_url.replace("http", "ws") + f"/desktop/{session.hex_id}/vnc/websockify"
-        header = {"Cookie": f"username=alice; session_token={token}"}
+        header = {"Cookie": f"username={session.owner.username}; session_token={token}"}
         # The workspace refuses the proxy's credentials, so the proxy refuses the browser's socket.
         with pytest.raises(Exception, match="403"):
             connect(url, origin=base_url, additional_headers=header, open_timeout=10)

@@ -8,13 +8,14 @@ import pytest
 from apps.agents.runtime.docker import DockerError, container_remove
 from apps.images.choices import CpuAllocationMethod
 from apps.sessions.launcher import container_name, container_options, session_container_start
+from tests.personas import ALICE
 from tests.sessions.conftest import BUSYBOX
 
 
 def spec(**changes) -> dict:
     values = {
         "session_id": uuid.uuid4().hex,
-        "username": "alice",
+        "username": ALICE,
         "image_id": uuid.uuid4().hex,
         "agent": "local",
         "address": "127.0.0.1",
@@ -27,7 +28,7 @@ def spec(**changes) -> dict:
         "exec_config": {},
         "tls": False,
         "start_timeout": 30,
-        "environment": {"VNC_PW": "pw", "KASM_URL": "", "KASM_USER": "alice"},
+        "environment": {"VNC_PW": "pw", "KASM_URL": "", "KASM_USER": ALICE},
     }
     return {**values, **changes}
 

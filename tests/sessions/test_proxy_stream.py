@@ -74,7 +74,7 @@ def test_a_socket_opened_while_the_session_starts_is_bridged_once_it_runs(alice,
     start_workspace(port)
     session, token = stub_session(alice, status=SessionStatus.PROVISIONING)
     with desktop_socket(session, token, daphne_env) as (websocket, base_url):
-        cookies = {"username": "alice", "session_token": token}
+        cookies = {"username": alice.username, "session_token": token}
         page = requests.get(f"{base_url}/desktop/{session.hex_id}/vnc/", cookies=cookies, timeout=10)
         assert page.status_code == 503 and page.headers["Retry-After"] == "1"
         with pytest.raises(TimeoutError):

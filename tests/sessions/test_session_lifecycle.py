@@ -8,7 +8,9 @@ import pytest
 import requests
 from websockets.sync.client import connect
 
+from apps.accounts.services import api_key_create
 from apps.agents.models import Agent
+from apps.sessions.api.public_format import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_destroy, session_request
@@ -41,21 +43,34 @@ def cookie_header(cookies: dict) -> str:
     return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
+def request_kasm_over_http(base_url: str, user, image) -> tuple[Session, str]:
+    """A launch as an integration makes it: `request_kasm` to the running server."""
+    issued = api_key_create(name="integration")
+    body = {"api_key": issued.api_key.key, "api_key_secret": issued.secret}
+    body |= {"user_id": user_public_id(user), "image_id": image.hex_id}
+    answer = requests.post(f"{base_url}/api/public/request_kasm", json=body, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["username"] == user.username
+    return Session.objects.get(pk=answer.json()["kasm_id"]), answer.json()["session_token"]
+
+
 def test_busybox_session_launches_is_reachable_through_the_proxy_and_is_destroyed(
     platform, alice, busybox_image, docker_url
 ):
-    requested = session_request(user=alice, image=busybox_image)
-    session = wait_for_status(requested.session, SessionStatus.RUNNING)
+    session, session_token = request_kasm_over_http(platform, alice, busybox_image)
+    session = wait_for_status(session, SessionStatus.RUNNING)
     container = docker.DockerClient(base_url=docker_url).containers.get(session.container_id)
     config = container.attrs["HostConfig"]
     assert config["NanoCpus"] == 500_000_000 and config["Memory"] == busybox_image.memory
     assert config["PortBindings"]["6901/tcp"][0]["HostIp"] == "127.0.0.1"
     assert "no-new-privileges" in config["SecurityOpt"] and config["CapDrop"] == ["ALL"] and not config["Privileged"]
     environment = dict(item.split("=", 1) for item in container.attrs["Config"]["Env"])
-    assert environment["VNC_PW"] == session.vnc_password and environment["KASM_USER"] == "alice"
+    assert environment["VNC_PW"] == session.vnc_password and environment["KASM_USER"] == alice.username
     assert container.labels["org.kasm-local.session"] == session.hex_id
+    assert container.labels["org.kasm-local.user"] == alice.username
+    assert container.name == f"kasm-alice-example.com-{session.hex_id}"
 
-    cookies = cookies_for(session, requested.session_token)
+    cookies = cookies_for(session, session_token)
     page = requests.get(f"{platform}/desktop/{session.hex_id}/vnc/", cookies=cookies, timeout=10)
     assert page.status_code == 200 and "busybox test workspace" in page.text
     with connect(
@@ -89,9 +104,9 @@ def test_the_proxy_refuses_wrong_missing_or_foreign_credentials_and_bad_origins(
     http_url = f"{platform}/desktop/{session.hex_id}/vnc/"
     refused = [
         {},
-        {"username": "alice", "session_token": "wrong"},
+        {"username": alice.username, "session_token": "wrong"},
         {"username": "mallory", "session_token": theirs.session_token},  # another user's token
-        {"username": "alice", "session_token": theirs.session_token},
+        {"username": alice.username, "session_token": theirs.session_token},
     ]
     for cookies in refused:
         assert requests.get(http_url, cookies=cookies, timeout=10).status_code == 403, cookies
@@ -146,7 +161,7 @@ def test_exec_command_runs_in_the_container_through_the_developer_api(platform, 
     }
     response = Client().post("/api/public/exec_command_kasm", body, content_type="application/json")
     assert response.status_code == 200, response.json()
-    assert response.json()["exit_code"] == 0 and response.json()["output"].strip() == "hello from alice"
+    assert response.json()["exit_code"] == 0 and response.json()["output"].strip() == f"hello from {alice.username}"
     body["exec_config"]["user"] = "root"
     response = Client().post("/api/public/exec_command_kasm", body, content_type="application/json")
     assert response.status_code == 403

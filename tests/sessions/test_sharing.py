@@ -1,5 +1,7 @@
 """Sharing a session: links, who may watch (view-only), kicking, revoking, and join_kasm."""
 
+from urllib.parse import quote
+
 import pytest
 
 from apps.accounts.choices import ApiPermission
@@ -10,7 +12,7 @@ from apps.sessions.api.public_format import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.selectors import session_for_proxy
-from apps.sessions.sharing import session_sharing_disable, share_join
+from apps.sessions.sharing import session_sharing_disable, session_sharing_enable, share_join
 
 pytestmark = pytest.mark.django_db
 
@@ -50,12 +52,12 @@ def test_strangers_kicked_viewers_and_revoked_links_get_no_access(client, alice,
     share_join(share_id=session.share_id, user=carol)
     assert access(session, mallory) is None  # never joined
 
-    kicked = client.post(f"/session/{session.hex_id}/share/kick/", {"username": "carol"})
-    assert kicked.json() == {"kicked": "carol"}
+    kicked = client.post(f"/session/{session.hex_id}/share/kick/", {"username": carol.username})
+    assert kicked.json() == {"kicked": carol.username}
     assert access(session, carol) is None
     client.force_login(carol)
     refused = client.get(f"/share/{session.share_id}/")
-    assert refused.status_code == 403 and "alice removed you" in refused.content.decode()
+    assert refused.status_code == 403 and f"{alice.username} removed you" in refused.content.decode()
 
     client.force_login(alice)
     old_share = session.share_id
@@ -87,11 +89,26 @@ def test_join_kasm_gives_a_view_only_token_for_the_proxy(client, alice, carol, s
 
     answer = join({"user_id": user_public_id(carol), "shared_id": "b" * 32}).json()
     assert answer["kasm"]["kasm_id"] == session.hex_id and answer["kasm_url"] == f"/share/{'b' * 32}/"
-    assert answer["username"] == "carol"
-    cookies = {"username": "carol", "session_token": answer["session_token"]}
+    assert answer["username"] == carol.username
+    cookies = {"username": carol.username, "session_token": answer["session_token"]}
     assert access(session, cookies=cookies).view_only is True
     assert access(session, cookies={**cookies, "session_token": "forged"}) is None
     response = join({"user_id": user_public_id(alice), "shared_id": "b" * 32})
     assert response.status_code == 403 and "your own session" in response.json()["error_message"]
     session_sharing_disable(session=session)
     assert access(session, cookies=cookies) is None
+
+
+@pytest.mark.parametrize("encode", [lambda name: name.encode().decode("latin-1"), quote], ids=["raw-utf8", "percent"])
+def test_a_non_ascii_username_cookie_reaches_the_session_however_the_client_encodes_it(carol, session, encode):
+    session_sharing_enable(session=session)
+    joined = share_join(share_id=session.share_id, user=carol)
+    cookies = {"username": encode(carol.username), "session_token": joined.token}
+    assert carol.username == "Zoë.Müller@example.de" and access(session, cookies=cookies).view_only is True
+
+
+@pytest.mark.parametrize("path", ["index.html", "a%3Fq%23frag%09tab", "..%2f..%2fetc"])
+def test_a_workspace_that_does_not_answer_is_a_502_whatever_the_path(client, alice, session, path):
+    client.force_login(alice)
+    response = client.get(f"/desktop/{session.hex_id}/vnc/{path}")
+    assert response.status_code == 502 and b"did not answer" in response.content

@@ -36,12 +36,12 @@ def test_viewer_input_is_dropped_the_owners_passes_and_revoking_disconnects_the_
     session_sharing_enable(session=session)
     joined = share_join(share_id=session.share_id, user=carol)
 
-    with open_desktop(platform, session, "alice", requested.session_token) as owner:
+    with open_desktop(platform, session, alice.username, requested.session_token) as owner:
         owner_stream = handshake_as_browser(owner)
         owner.send(b"\x01" + KEY_EVENT + POINTER_EVENT)
         assert owner_stream.read(1 + len(KEY_EVENT + POINTER_EVENT)) == b"\x01" + KEY_EVENT + POINTER_EVENT
 
-        with open_desktop(platform, session, "carol", joined.token) as viewer:
+        with open_desktop(platform, session, carol.username, joined.token) as viewer:
             viewer_stream = handshake_as_browser(viewer)
             viewer.send(b"\x00" + KEY_EVENT + POINTER_EVENT + CUT_TEXT + UPDATE_REQUEST)  # ClientInit "exclusive"
             viewer.send(KEY_EVENT)
