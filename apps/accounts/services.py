@@ -3,11 +3,14 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils import timezone
 
 from apps.accounts.choices import ApiPermission
 from apps.accounts.models import ApiKey, Profile
-from apps.common.errors import ApplicationError
+from apps.common.errors import ApplicationError, InvalidInput
 from apps.common.hashing import generate_secret, hash_secret, secret_matches
 
 ADMINISTRATORS_GROUP = "Administrators"
@@ -76,3 +79,21 @@ def user_make_console_admin(*, user) -> None:
     group, _ = Group.objects.get_or_create(name=ADMINISTRATORS_GROUP)
     group.permissions.add(permission)
     user.groups.add(group)
+
+
+def username_checked(username: str) -> str:
+    """`username` stripped, if it is a Django username (letters of any alphabet, digits, @ . + - _)
+    or an e-mail address (Kasm names its users so, e.g. o'brien+test@example.co.uk)."""
+    username = username.strip()
+    max_length = get_user_model()._meta.get_field("username").max_length
+    if not username or len(username) > max_length:
+        raise InvalidInput(f"A username has 1 to {max_length} characters.")
+    for validate in (UnicodeUsernameValidator(), validate_email):
+        try:
+            validate(username)
+            return username
+        except ValidationError:
+            continue
+    raise InvalidInput(
+        f"'{username[:50]}' is not a valid username: use letters, digits and @ . + - _, or an e-mail address."
+    )

@@ -5,3 +5,7 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
         self.extra = extra or {}
+
+
+class InvalidInput(ApplicationError):
+    """The caller sent a value the platform refuses (an API answers 400); the message names the field."""

@@ -23,6 +23,7 @@ from apps.common.realtime import push_after_commit, user_group
 from apps.images.choices import StreamProtocol
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
+from apps.sessions.container_environment import container_environment, start_url_checked
 from apps.sessions.dispatch import send_to_agent_after_commit
 from apps.sessions.models import Session
 from apps.sessions.scheduler import session_place
@@ -63,6 +64,13 @@ def session_request(
     if not image.enabled:
         raise ApplicationError(f"The workspace '{image.friendly_name}' is disabled.")
     profile = profile_for_user(user=user)
+    environment = container_environment(
+        profile_environment=profile.environment,
+        requested=environment or {},
+        language=language or profile.language,
+        timezone_name=timezone_name or profile.timezone,
+    )
+    kasm_url = start_url_checked(kasm_url)
     now = timezone.now()
     token = generate_secret()
     with transaction.atomic():
@@ -78,12 +86,7 @@ def session_request(
             vnc_password=generate_secret(18),
             session_token_hash=hash_secret(token),
             kasm_url=kasm_url,
-            environment={
-                **profile.environment,
-                **(environment or {}),
-                "LANG": language or profile.language,
-                "TZ": timezone_name or profile.timezone,
-            },
+            environment=environment,
             keepalive_at=now,
             expires_at=now
             + timedelta(seconds=min(settings.SESSION_KEEPALIVE_SECONDS, settings.SESSION_LIFETIME_SECONDS)),

@@ -11,6 +11,7 @@ from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_mark_running
 from tests.agents.factories import agent
+from tests.personas import ALICE, CAROL, DAVE
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def test_request_kasm_then_status_then_destroy(api, alice, image):
     assert response.status_code == 200
     body = response.json()
     assert set(body) >= {"kasm_id", "status", "share_id", "user_id", "username", "session_token", "kasm_url"}
-    assert body["username"] == "alice" and body["user_id"] == user_id and len(body["kasm_id"]) == 32
+    assert body["username"] == ALICE and body["user_id"] == user_id and len(body["kasm_id"]) == 32
     status = api("get_kasm_status", {"user_id": user_id, "kasm_id": body["kasm_id"]}).json()
     assert status["operational_status"] == "provisioning" and "kasm" not in status
     session = Session.objects.get()
@@ -113,8 +114,8 @@ def test_malformed_json_non_objects_and_get_are_4xx_with_a_message(client, key):
         ("request_kasm", {"user_id": "USER", "image_id": "IMAGE", "environment": {"A": 1}}, 400, "environment"),
         ("request_kasm", {"user_id": "USER", "image_id": "IMAGE", "enable_sharing": "yes"}, 400, "true or false"),
         ("get_user", {"target_user": {"user_id": "0" * 32}}, 404, "No user"),
-        ("get_user", {"target_user": "alice"}, 400, "must be a JSON object"),
-        ("create_user", {"target_user": {"username": "alice"}}, 409, "exists"),
+        ("get_user", {"target_user": ALICE}, 400, "must be a JSON object"),
+        ("create_user", {"target_user": {"username": ALICE}}, 409, "exists"),
         ("create_user", {"target_user": {"username": "x", "locked": "no"}}, 400, "must be a bool"),
         ("add_user_group", {"target_user": {"user_id": "USER"}, "target_group": {"group_id": "0" * 32}}, 404, "group"),
         ("exec_command_kasm", {"user_id": "USER", "kasm_id": "0" * 32, "exec_config": {}}, 404, "No session"),
@@ -191,3 +192,116 @@ def test_delete_user_with_live_sessions_needs_force(api, alice, image):
     assert api("delete_user", {"target_user": target}).status_code == 409
     assert api("delete_user", {"target_user": target, "force": True}).status_code == 200
     assert Session.objects.get().status == SessionStatus.DELETING
+
+
+USER_OPTIONALS = ["password", "first_name", "last_name", "phone", "organization", "locked", "disabled"]
+ATTRIBUTE_OPTIONALS = [
+    "ssh_public_key",
+    "show_tips",
+    "theme",
+    "preferred_language",
+    "preferred_timezone",
+    "toggle_control_panel",
+    "default_image",
+    "auto_login_kasm",
+]
+# Per call: the body with its required fields, and where its optional fields sit (None: the top level).
+NULLABLE_CALLS = {
+    "request_kasm": (
+        {"user_id": "USER", "image_id": "IMAGE"},
+        None,
+        ["enable_sharing", "kasm_url", "environment", "client_language", "client_timezone"],
+    ),
+    "get_kasm_status": ({"user_id": "USER", "kasm_id": "KASM"}, None, ["skip_agent_check"]),
+    "exec_command_kasm": (
+        {"user_id": "USER", "kasm_id": "KASM", "exec_config": {"cmd": "true"}},
+        "exec_config",
+        ["workdir", "environment", "user", "privileged"],
+    ),
+    "delete_user": ({"target_user": {"user_id": "OTHER"}}, None, ["force"]),
+    "create_user": ({"target_user": {"username": "NEW"}}, "target_user", USER_OPTIONALS),
+    "update_user": ({"target_user": {"user_id": "USER"}}, "target_user", USER_OPTIONALS),
+    "update_user_attributes": (
+        {"target_user_attributes": {"user_id": "USER"}},
+        "target_user_attributes",
+        ATTRIBUTE_OPTIONALS,
+    ),
+}
+VOLATILE = ("_id", "token", "_date", "_time", "created", "username", "kasm_url")
+
+
+def comparable(value):
+    """An answer without what differs between two calls by nature (new ids, tokens, dates)."""
+    if isinstance(value, dict):
+        return {k: comparable(v) for k, v in value.items() if not k.endswith(VOLATILE)}
+    if isinstance(value, list):
+        return [comparable(item) for item in value]
+    return value
+
+
+@pytest.mark.parametrize("name", sorted(NULLABLE_CALLS))
+def test_optional_fields_sent_as_null_mean_not_given(api, alice, image, django_user_model, name):
+    agent(images_present=[image.docker_image])
+    alice.first_name = "Alice"
+    alice.save()
+    api("update_user_attributes", {"target_user_attributes": {"user_id": user_public_id(alice), "theme": "Dark"}})
+    kasm_id = api("request_kasm", {"user_id": user_public_id(alice), "image_id": image.hex_id}).json()["kasm_id"]
+    required, where, optionals = NULLABLE_CALLS[name]
+    answers = []
+    for case in ("null", "absent"):
+        other = django_user_model.objects.create_user(username=f"{case}-other@example.com")
+        ids = {"USER": user_public_id(alice), "IMAGE": image.hex_id, "KASM": kasm_id, "OTHER": user_public_id(other)}
+        ids["NEW"] = f"{case}-new@example.com"
+        body = {
+            k: {kk: ids.get(vv, vv) for kk, vv in v.items()} if isinstance(v, dict) else ids.get(v, v)
+            for k, v in required.items()
+        }
+        if case == "null":
+            (body[where] if where else body).update(dict.fromkeys(optionals))
+        response = api(name, body)
+        answers.append((response.status_code, comparable(response.json())))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 200 or name == "exec_command_kasm"  # the session has no container to run in here
+    alice.refresh_from_db()
+    assert alice.first_name == "Alice" and alice.profile.theme == "Dark"  # null cleared nothing
+
+
+@pytest.mark.parametrize("username", [ALICE, CAROL, DAVE])
+def test_users_named_by_e_mail_address_are_created(api, username):
+    user = api("create_user", {"target_user": {"username": f" {username} ", "password": "long-enough-1"}}).json()
+    assert user["user"]["username"] == username
+
+
+@pytest.mark.parametrize("username", ["", "a/b c", "line\nbreak", "x" * 151, "semi;colon"])
+def test_usernames_neither_django_nor_e_mail_are_refused(api, username):
+    response = api("create_user", {"target_user": {"username": username}})
+    assert response.status_code == 400 and "username" in response.json()["error_message"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("environment", {"A=B": "1"}, "not an environment variable name"),
+        ("environment", {"1A": "1"}, "not an environment variable name"),
+        ("environment", {"A": "nul\x00"}, "without NUL"),
+        ("environment", {"A": 1}, "must be text"),
+        ("client_language", "en_US; rm -rf /", "not a locale name"),
+        ("client_timezone", "../../etc/passwd", "not a time-zone name"),
+        ("kasm_url", "javascript:alert(1)", "http(s) URL"),
+        ("kasm_url", "https://example.com/a b", "http(s) URL"),
+    ],
+)
+def test_request_kasm_refuses_what_could_not_safely_reach_the_container(api, alice, image, field, value, message):
+    agent()
+    body = {"user_id": user_public_id(alice), "image_id": image.hex_id, field: value}
+    response = api("request_kasm", body)
+    assert response.status_code == 400 and message in response.json()["error_message"]
+    assert not Session.objects.exists()
+
+
+def test_request_kasm_accepts_kasm_style_language_and_time_zone(api, alice, image):
+    agent()
+    body = {"user_id": user_public_id(alice), "image_id": image.hex_id}
+    body |= {"client_language": "de-DE", "client_timezone": "America/Argentina/Buenos_Aires"}
+    assert api("request_kasm", body).status_code == 200
+    assert Session.objects.get().environment == {"LANG": "de-DE", "TZ": "America/Argentina/Buenos_Aires"}

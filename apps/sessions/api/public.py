@@ -19,8 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from apps.accounts.choices import ApiPermission as P
 from apps.accounts.models import ApiKey, Profile
-from apps.accounts.services import api_key_authenticate, profile_for_user
-from apps.common.errors import ApplicationError
+from apps.accounts.services import api_key_authenticate, profile_for_user, username_checked
+from apps.common.errors import ApplicationError, InvalidInput
 from apps.images.models import Image
 from apps.sessions.api import public_format as fmt
 from apps.sessions.choices import SessionStatus
@@ -57,10 +57,11 @@ def public_api(request, name: str):
         return _error(404, f"Unknown API call '{name}'.")
     try:
         body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "The body is not valid JSON.")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _error(400, "The body is not valid JSON (or nests deeper than this server reads).")
     if not isinstance(body, dict):
         return _error(400, "The body must be a JSON object.")
+    body = _nulls_dropped(body)
     try:
         api_key = api_key_authenticate(key=_text(body, "api_key"), secret=_text(body, "api_key_secret"))
     except ApplicationError as error:
@@ -74,8 +75,20 @@ def public_api(request, name: str):
         return JsonResponse(handler(api_key, body))
     except ApiError as error:
         return _error(error.status, error.message)
+    except InvalidInput as error:
+        return _error(400, error.message)
     except ApplicationError as error:
         return _error(409, error.message)
+
+
+def _nulls_dropped(body: dict, depth: int = 3) -> dict:
+    """`null` means "not given" for every optional field, as Kasm's clients send it: a field whose
+    value is null is dropped from the body and from the objects in it."""
+    return {
+        name: _nulls_dropped(value, depth - 1) if isinstance(value, dict) and depth > 1 else value
+        for name, value in body.items()
+        if value is not None
+    }
 
 
 def _error(status: int, message: str) -> JsonResponse:
@@ -138,8 +151,6 @@ def request_kasm(api_key: ApiKey, body: dict) -> dict:
     if image is None:
         raise ApiError(404, f"No image with image_id '{body['image_id']}'.")
     environment = _object(body, "environment", required=False)
-    if not all(isinstance(key, str) and isinstance(value, str) for key, value in environment.items()):
-        raise ApiError(400, "Field 'environment' must map names to string values.")
     enable_sharing = _bool(body, "enable_sharing")
     if profile_for_user(user=user).locked or not user.is_active:
         raise ApiError(403, f"User '{user.username}' is locked or disabled.")
@@ -298,9 +309,7 @@ def _target_group(body: dict) -> Group:
 @transaction.atomic
 def create_user(api_key: ApiKey, body: dict) -> dict:
     target = _object(body, "target_user")
-    username = _text(target, "username").strip()
-    if not username:
-        raise ApiError(400, "Field 'target_user.username' must not be empty.")
+    username = username_checked(_text(target, "username"))
     if get_user_model().objects.filter(username=username).exists():
         raise ApiError(409, f"A user named '{username}' exists.")
     user = get_user_model().objects.create_user(username=username)
