@@ -97,3 +97,20 @@ def username_checked(username: str) -> str:
     raise InvalidInput(
         f"'{username[:50]}' is not a valid username: use letters, digits and @ . + - _, or an e-mail address."
     )
+
+
+def user_is_privileged(user) -> bool:
+    """Staff, a superuser, or holding any permission (directly or through a group, such as the
+    console's Administrators) - whether or not the account is active now, since re-enabling it
+    is itself a change of an administrator."""
+    return (
+        user.is_staff
+        or user.is_superuser
+        or user.user_permissions.exists()
+        or user.groups.filter(permissions__isnull=False).exists()
+    )
+
+
+def group_is_privileged(group: Group) -> bool:
+    """A group whose members gain permissions (Administrators, any group given one in the admin)."""
+    return group.permissions.exists()

@@ -19,11 +19,18 @@ from django.views.decorators.csrf import csrf_exempt
 
 from apps.accounts.choices import ApiPermission as P
 from apps.accounts.models import ApiKey, Profile
-from apps.accounts.services import api_key_authenticate, profile_for_user, username_checked
+from apps.accounts.services import (
+    api_key_authenticate,
+    group_is_privileged,
+    profile_for_user,
+    user_is_privileged,
+    username_checked,
+)
 from apps.common.errors import ApplicationError, InvalidInput
 from apps.images.models import Image
 from apps.sessions.api import public_format as fmt
 from apps.sessions.choices import SessionStatus
+from apps.sessions.exec_commands import ExecRefused, exec_user_checked
 from apps.sessions.models import Session
 from apps.sessions.selectors import session_get
 from apps.sessions.services import LIVE, session_destroy, session_keepalive, session_request
@@ -38,6 +45,8 @@ class ApiError(Exception):
 
 
 Handler = Callable[[ApiKey, dict], dict]
+# Calls that manage users and groups: a key created for one user (`--user`) makes none of them.
+MANAGEMENT = (P.USERS_VIEW, P.USERS_MODIFY, P.GROUPS_VIEW, P.GROUPS_MODIFY)
 CALLS: dict[str, tuple[P, Handler]] = {}
 
 
@@ -71,12 +80,16 @@ def public_api(request, name: str):
     permission, handler = CALLS[name]
     if not api_key.has_permission(permission):
         return _error(403, f"This API key lacks the permission '{permission.value}' that {name} needs.")
+    if permission in MANAGEMENT and api_key.owner_id and not api_key.has_permission(P.GLOBAL_ADMIN):
+        return _error(403, f"This API key acts as '{api_key.owner}' and manages no users or groups.")
     try:
         return JsonResponse(handler(api_key, body))
     except ApiError as error:
         return _error(error.status, error.message)
     except InvalidInput as error:
         return _error(400, error.message)
+    except ExecRefused as error:
+        return _error(403, error.message)
     except ApplicationError as error:
         return _error(409, error.message)
 
@@ -127,6 +140,24 @@ def _user(body: dict, field: str = "user_id"):
     return profile.user
 
 
+def _acting_user(api_key: ApiKey, body: dict):
+    """The user a session call is about: `user_id`, which a key created for a user must name."""
+    user = _user(body)
+    if api_key.owner_id and user.pk != api_key.owner_id:
+        raise ApiError(403, f"This API key acts as '{api_key.owner}' and reaches only their sessions.")
+    return user
+
+
+def _managed_user(api_key: ApiKey, target: dict):
+    """The user a management call changes; administrators need users_modify_admin."""
+    user = _user(target)
+    if user_is_privileged(user) and not api_key.has_permission(P.USERS_MODIFY_ADMIN):
+        raise ApiError(
+            403, f"'{user.username}' is an administrator; changing them needs users_modify_admin or global_admin."
+        )
+    return user
+
+
 def _session(body: dict, user=None) -> Session:
     session = session_get(_uuid(body, "kasm_id"))
     if session is None or session.status == SessionStatus.DELETED or (user and session.owner_id != user.pk):
@@ -146,7 +177,7 @@ def _bool(body: dict, field: str, default: bool = False) -> bool:
 
 @call("request_kasm", P.SESSIONS_MODIFY)
 def request_kasm(api_key: ApiKey, body: dict) -> dict:
-    user = _user(body)
+    user = _acting_user(api_key, body)
     image = Image.objects.filter(pk=_uuid(body, "image_id")).first()
     if image is None:
         raise ApiError(404, f"No image with image_id '{body['image_id']}'.")
@@ -178,7 +209,7 @@ def request_kasm(api_key: ApiKey, body: dict) -> dict:
 
 @call("get_kasm_status", P.SESSIONS_VIEW)
 def get_kasm_status(api_key: ApiKey, body: dict) -> dict:
-    session = _session(body, _user(body))
+    session = _session(body, _acting_user(api_key, body))
     answer = {
         "operational_status": session.status,
         "operational_message": session.status_message,
@@ -194,25 +225,27 @@ def get_kasm_status(api_key: ApiKey, body: dict) -> dict:
 @call("get_kasms", P.SESSIONS_VIEW)
 def get_kasms(api_key: ApiKey, body: dict) -> dict:
     sessions = Session.objects.filter(status__in=LIVE).select_related("owner", "image", "agent")
+    if api_key.owner_id:
+        sessions = sessions.filter(owner_id=api_key.owner_id)
     return {"kasms": [fmt.kasm_dict(s) for s in sessions], "current_time": fmt.api_date(timezone.now())}
 
 
 @call("destroy_kasm", P.SESSIONS_MODIFY)
 def destroy_kasm(api_key: ApiKey, body: dict) -> dict:
-    session_destroy(session=_session(body, _user(body)), reason="destroyed through the API")
+    session_destroy(session=_session(body, _acting_user(api_key, body)), reason="destroyed through the API")
     return {}
 
 
 @call("keepalive", P.SESSIONS_MODIFY)
 def keepalive(api_key: ApiKey, body: dict) -> dict:
-    session_keepalive(session=_session(body))
+    session_keepalive(session=_session(body, api_key.owner))
     return {"usage_reached": False}
 
 
 @call("join_kasm", P.SESSIONS_MODIFY)
 def join_kasm(api_key: ApiKey, body: dict) -> dict:
     """Join a shared session view-only; the token is the viewer's `session_token` cookie for the proxy."""
-    user = _user(body)
+    user = _acting_user(api_key, body)
     share_id = _text(body, "shared_id")
     try:
         joined = share_join(share_id=share_id, user=user)
@@ -228,7 +261,7 @@ def join_kasm(api_key: ApiKey, body: dict) -> dict:
 
 @call("exec_command_kasm", P.SESSIONS_MODIFY)
 def exec_command_kasm(api_key: ApiKey, body: dict) -> dict:
-    session = _session(body, _user(body))
+    session = _session(body, _acting_user(api_key, body))
     config = _object(body, "exec_config")
     command = {
         "cmd": _text(config, "cmd"),
@@ -237,8 +270,11 @@ def exec_command_kasm(api_key: ApiKey, body: dict) -> dict:
         "user": _text(config, "user", required=False),
         "privileged": _bool(config, "privileged"),
     }
-    if (command["privileged"] or command["user"] in ("root", "0")) and not api_key.has_permission(P.GLOBAL_ADMIN):
-        raise ApiError(403, "Running privileged or as root needs an API key with global_admin.")
+    global_admin = api_key.has_permission(P.GLOBAL_ADMIN)
+    if command["privileged"] and not global_admin:
+        raise ApiError(403, "Running privileged needs an API key with global_admin.")
+    image_user = str((session.image.run_config or {}).get("user", ""))
+    command["user"] = exec_user_checked(command["user"], image_user=image_user, global_admin=global_admin)
     if session.status != SessionStatus.RUNNING:
         raise ApiError(409, f"The session is {session.status}; commands run in running sessions only.")
     result = app.send_task(
@@ -334,14 +370,14 @@ def get_users(api_key: ApiKey, body: dict) -> dict:
 @transaction.atomic
 def update_user(api_key: ApiKey, body: dict) -> dict:
     target = _object(body, "target_user")
-    user = _user(target)
+    user = _managed_user(api_key, target)
     _apply_user_fields(user, target)
     return {"user": fmt.user_dict(user)}
 
 
 @call("delete_user", P.USERS_MODIFY)
 def delete_user(api_key: ApiKey, body: dict) -> dict:
-    user = _user(_object(body, "target_user"))
+    user = _managed_user(api_key, _object(body, "target_user"))
     live = list(user.workspace_sessions.filter(status__in=LIVE))
     if live and not _bool(body, "force"):
         raise ApiError(
@@ -359,7 +395,7 @@ def delete_user(api_key: ApiKey, body: dict) -> dict:
 
 @call("logout_user", P.USERS_MODIFY)
 def logout_user(api_key: ApiKey, body: dict) -> dict:
-    user = _user(_object(body, "target_user"))
+    user = _managed_user(api_key, _object(body, "target_user"))
     for web_session in WebSession.objects.filter(expire_date__gt=timezone.now()):
         if web_session.get_decoded().get("_auth_user_id") == str(user.pk):
             web_session.delete()
@@ -385,7 +421,7 @@ ATTRIBUTE_FIELDS = {
 @call("update_user_attributes", P.USERS_MODIFY)
 def update_user_attributes(api_key: ApiKey, body: dict) -> dict:
     attributes = _object(body, "target_user_attributes")
-    user = _user(attributes)
+    user = _managed_user(api_key, attributes)
     profile = profile_for_user(user=user)
     for name, (field, kind) in ATTRIBUTE_FIELDS.items():
         if name in attributes:
@@ -400,11 +436,21 @@ def update_user_attributes(api_key: ApiKey, body: dict) -> dict:
 
 @call("add_user_group", P.GROUPS_MODIFY)
 def add_user_group(api_key: ApiKey, body: dict) -> dict:
-    _user(_object(body, "target_user")).groups.add(_target_group(body))
+    _managed_user(api_key, _object(body, "target_user")).groups.add(_managed_group(api_key, body))
     return {}
 
 
 @call("remove_user_group", P.GROUPS_MODIFY)
 def remove_user_group(api_key: ApiKey, body: dict) -> dict:
-    _user(_object(body, "target_user")).groups.remove(_target_group(body))
+    _managed_user(api_key, _object(body, "target_user")).groups.remove(_managed_group(api_key, body))
     return {}
+
+
+def _managed_group(api_key: ApiKey, body: dict) -> Group:
+    """A group whose membership a call changes; groups that carry permissions need groups_modify_system."""
+    group = _target_group(body)
+    if group_is_privileged(group) and not api_key.has_permission(P.GROUPS_MODIFY_SYSTEM):
+        raise ApiError(
+            403, f"The group '{group.name}' carries permissions; its members change only with groups_modify_system."
+        )
+    return group
