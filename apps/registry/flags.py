@@ -38,6 +38,21 @@ def _is_unprivileged_user(value: object) -> bool:
     return not isinstance(value, bool) and str(value) in UNPRIVILEGED_USERS
 
 
+def _restricts(name: str, value: object) -> bool:
+    """A limit restricts only when it is a positive number (0 or -1 mean "unlimited" to Docker);
+    `read_only` only when true."""
+    if name == "read_only":
+        return value is True
+    return isinstance(value, (int, float, str)) and not isinstance(value, bool) and _positive(value)
+
+
+def _positive(value: int | float | str) -> bool:
+    try:
+        return float(str(value).rstrip("bkmgBKMG")) > 0
+    except ValueError:
+        return False
+
+
 def run_config_flags(run_config: dict) -> list[SecurityFlag]:
     flags = []
     for name, value in run_config.items():
@@ -47,7 +62,10 @@ def run_config_flags(run_config: dict) -> list[SecurityFlag]:
         elif name == "privileged":
             if value is not False:
                 flags.append(SecurityFlag(name, FLAG_PRIVILEGED, "run_config"))
-        elif name not in IGNORED_RUN_PROPERTIES and name not in SAFE_RUN_PROPERTIES:
+        elif name in SAFE_RUN_PROPERTIES:
+            if not _restricts(name, value):
+                flags.append(SecurityFlag(name, FLAG_PROPERTY, "run_config"))
+        elif name not in IGNORED_RUN_PROPERTIES:
             flags.append(SecurityFlag(name, FLAG_PROPERTY, "run_config"))
     return flags
 

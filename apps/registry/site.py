@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -34,12 +35,13 @@ def registry_site_collect(source: Path) -> RegistrySite:
             workspace_entry_parse(workspace)
         except EntryError as error:
             raise ApplicationError(f"{path}: {error}.") from None
-        workspace["sha"] = workspace_sha(workspace)
         if workspace.get("image_src"):
-            icon = path.parent / workspace["image_src"]
-            if not icon.is_file():
-                raise ApplicationError(f"{path}: the icon {workspace['image_src']} is not in {path.parent}.")
-            icons[workspace["image_src"]] = icon
+            icon = _icon_path(path, workspace["image_src"])
+            if icons.get(icon.name, icon) != icon:
+                raise ApplicationError(f"{path}: another workspace publishes an icon named {icon.name}; rename one.")
+            icons[icon.name] = icon
+            workspace["image_src"] = icon.name  # published flat in icons/, under its own name only
+        workspace["sha"] = workspace_sha(workspace)
         workspaces.append(workspace)
     modified = max((path.stat().st_mtime for path in source.rglob("*") if path.is_file()), default=time.time())
     listing = {
@@ -49,6 +51,20 @@ def registry_site_collect(source: Path) -> RegistrySite:
         "workspaces": workspaces,
     }
     return RegistrySite(listing=listing, icons=icons)
+
+
+def _icon_path(definition: Path, image_src: object) -> Path:
+    """The icon a workspace.json names: a regular file inside that workspace's folder, reached
+    through no symbolic link, so a definition cannot publish any other file of the machine."""
+    relative = Path(os.path.normpath(str(image_src)))
+    icon = definition.parent.resolve() / relative
+    escapes = relative.is_absolute() or relative.parts[:1] == ("..",)
+    if escapes or icon.resolve() != icon or not icon.is_file():  # resolve() differs when a link is followed
+        raise ApplicationError(
+            f"{definition}: image_src must name an icon file in {definition.parent} (no '..', no symbolic link), "
+            f"not '{image_src}'."
+        )
+    return icon
 
 
 def workspace_sha(workspace: dict) -> str:

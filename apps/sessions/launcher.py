@@ -36,6 +36,9 @@ SAFE_DEFAULTS = {
     "init": True,
 }
 
+# Limits an image may tighten but never lift: a value of 0 or below is replaced by our default.
+LIMITS_NEVER_LIFTED = ("pids_limit", "memswap_limit", "cpu_quota", "cpu_period", "cpu_shares", "nano_cpus")
+
 
 @dataclass(frozen=True)
 class LaunchOutcome:
@@ -55,13 +58,22 @@ def cpu_options(method: str, cores: float) -> dict:
 def container_options(spec: dict) -> dict:
     """`docker run` options: safe defaults, the image's run_config over them, then our limits."""
     options = {**SAFE_DEFAULTS, **spec["run_config"]}
-    if options.get("privileged") or options.get("cap_add"):
-        options.pop("cap_drop", None)  # the image asks for capabilities: do not drop them all
+    # cap_add adds to an empty set: `cap_drop: ALL` stays whatever the image asks for.
+    options["cap_drop"] = ["ALL"]
     for reserved in ("name", "labels", "environment", "ports", "detach", "image"):
         options.pop(reserved, None)
+    for limit in LIMITS_NEVER_LIFTED:
+        if not _is_positive_number(options.get(limit, 1)):  # 0 or -1 would mean "unlimited"
+            options.pop(limit)
+            if limit in SAFE_DEFAULTS:
+                options[limit] = SAFE_DEFAULTS[limit]
     options["mem_limit"] = spec["memory"]
     options.update(cpu_options(spec["cpu_allocation_method"], spec["cores"]))
     return options
+
+
+def _is_positive_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 def session_container_start(*, docker_url: str, spec: dict) -> LaunchOutcome:

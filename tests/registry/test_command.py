@@ -98,3 +98,35 @@ def test_build_site_names_the_file_of_an_invalid_workspace(tmp_path):
     (source / "workspaces" / "bad" / "workspace.json").write_text('{"name": "x/y:1"}')
     with pytest.raises(CommandError, match=r"bad/workspace.json: 'friendly_name' is required"):
         registry_command("build-site", str(source), str(tmp_path / "out"))
+
+
+def site_with_icon(tmp_path, image_src: str):
+    source = tmp_path / "src"
+    folder = source / "workspaces" / "one"
+    folder.mkdir(parents=True)
+    (source / "registry.json").write_text('{"name": "Mine"}')
+    definition = {"name": "x/y:1", "friendly_name": "One", "image_src": image_src}
+    (folder / "workspace.json").write_text(json.dumps(definition))
+    (tmp_path / "secret.txt").write_text("not for publishing")
+    return source, folder
+
+
+@pytest.mark.parametrize("image_src", ["../../../secret.txt", "/etc/hostname", "link.png", "sub/../../../secret.txt"])
+def test_build_site_publishes_nothing_outside_the_workspace_folder(tmp_path, image_src):
+    source, folder = site_with_icon(tmp_path, image_src)
+    (folder / "link.png").symlink_to(tmp_path / "secret.txt")
+    with pytest.raises(CommandError, match="image_src must name an icon file in"):
+        registry_command("build-site", str(source), str(tmp_path / "out"))
+    published = [p.read_text() for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert "not for publishing" not in published
+
+
+def test_build_site_writes_icons_under_their_own_name_inside_the_output(tmp_path):
+    source, folder = site_with_icon(tmp_path, "art/../art/icon.png")
+    (folder / "art").mkdir()
+    (folder / "art" / "icon.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    registry_command("build-site", str(source), str(tmp_path / "out"))
+    assert [p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.png")] == [
+        "1.0/icons/icon.png"
+    ]
+    assert json.loads((tmp_path / "out" / "1.0" / "list.json").read_text())["workspaces"][0]["image_src"] == "icon.png"

@@ -1,3 +1,5 @@
+import pytest
+
 from apps.registry.flags import workspace_flags
 
 
@@ -55,3 +57,14 @@ def test_a_workspace_with_several_flags_lists_each_once_per_property():
         ("devices", "flag_property", "run_config"),
         ("first_launch", "user", "exec_config"),
     ]
+
+
+@pytest.mark.parametrize("value", [0, -1, "0", "-1", True, None, "lots"])
+def test_a_limit_that_lifts_instead_of_limiting_is_flagged(value):
+    assert flags_of({"pids_limit": value}) == [
+        {"property": "pids_limit", "flag": "flag_property", "source": "run_config"}
+    ]
+
+
+def test_positive_limits_are_not_flagged():
+    assert flags_of({"pids_limit": 256, "mem_limit": "2g", "read_only": True, "cpu_shares": 512}) == []

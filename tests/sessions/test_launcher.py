@@ -96,9 +96,19 @@ def test_run_config_overrides_defaults_but_not_our_labels_or_ports(started):
     assert "x" not in container.labels and container.labels["org.kasm-local.managed"] == "true"
 
 
-def test_images_asking_for_capabilities_keep_them():
-    options = container_options(spec(run_config={"cap_add": ["SYS_ADMIN"]}))
-    assert "cap_drop" not in options and options["cap_add"] == ["SYS_ADMIN"]
+def test_a_capability_asked_for_is_the_only_one_the_container_gets(started):
+    _, container = started(spec(run_config={"cap_add": ["SYS_NICE"], "cap_drop": []}))
+    config = container.attrs["HostConfig"]
+    assert config["CapAdd"] == ["SYS_NICE"] and config["CapDrop"] == ["ALL"]
+    bounding = container.exec_run(["grep", "CapBnd", "/proc/1/status"]).output.decode()
+    assert int(bounding.split()[-1], 16) == 1 << 23  # CAP_SYS_NICE alone, not Docker's default set
+
+
+@pytest.mark.parametrize("pids_limit", [0, -1, True, "unlimited"])
+def test_a_limit_of_zero_or_below_never_lifts_the_default(started, pids_limit):
+    _, container = started(spec(run_config={"pids_limit": pids_limit, "memswap_limit": -1}))
+    assert container.attrs["HostConfig"]["PidsLimit"] == 1024
+    assert container_options(spec(run_config={"pids_limit": pids_limit}))["pids_limit"] == 1024
 
 
 def test_a_workspace_that_never_answers_times_out(docker_url, built_images):
