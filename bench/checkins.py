@@ -21,6 +21,7 @@ from apps.agents.capacity import GIB
 from apps.agents.host_report import HostReport, SessionContainer, host_report_from_message
 from apps.agents.models import Agent
 from apps.agents.services import agent_checkin, manager_token_rotate
+from apps.common.installation import installation_id
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
@@ -38,8 +39,10 @@ def sessions_for(agent, owner, image) -> list[str]:
 
 
 def report(index: int, session_ids: list[str]) -> dict:
+    installation = installation_id()
     containers = [
-        SessionContainer(f"{index:060x}{n:04x}", session_id, "running") for n, session_id in enumerate(session_ids)
+        SessionContainer(f"{index:060x}{n:04x}", session_id, "running", installation, f"bench-agent-{index:04d}")
+        for n, session_id in enumerate(session_ids)
     ]
     return HostReport(
         hostname=f"bench-agent-{index:04d}",

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 import psutil
 
 from apps.agents.gpus import GpuReport, gpu_inventory
-from apps.agents.labels import SESSION_LABEL
+from apps.agents.labels import AGENT_LABEL, INSTALLATION_LABEL, SESSION_LABEL
 from apps.agents.runtime.docker import containers_with_label, engine_info, images_list
 
 
@@ -17,6 +17,8 @@ class SessionContainer:
     container_id: str
     session_id: str
     status: str
+    installation_id: str  # labels: whose container it is (another installation may share the engine)
+    agent: str
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,14 @@ def host_report_collect(*, hostname: str, address: str, docker_url: str) -> Host
         disk_free=disk.free,
         gpus=gpu_inventory(),
         containers=[
-            SessionContainer(container_id=c.id, session_id=c.labels[SESSION_LABEL], status=c.status) for c in containers
+            SessionContainer(
+                container_id=c.id,
+                session_id=c.labels[SESSION_LABEL],
+                status=c.status,
+                installation_id=c.labels.get(INSTALLATION_LABEL, ""),
+                agent=c.labels.get(AGENT_LABEL, ""),
+            )
+            for c in containers
         ],
         images=sorted(image_sizes),
         image_sizes=image_sizes,

@@ -5,3 +5,4 @@ SESSION_LABEL = "org.kasm-local.session"  # hex id of the session a container be
 USER_LABEL = "org.kasm-local.user"
 IMAGE_LABEL = "org.kasm-local.image"
 AGENT_LABEL = "org.kasm-local.agent"
+INSTALLATION_LABEL = "org.kasm-local.installation"  # id of the installation that created it

@@ -18,6 +18,7 @@ from apps.agents.selectors import agent_capacity, agent_reserved
 from apps.agents.signals import agent_checked_in, agent_went_offline
 from apps.common.errors import ApplicationError
 from apps.common.hashing import generate_secret, hash_secret
+from apps.common.installation import installation_id
 from apps.common.realtime import CONSOLE_GROUP, push_after_commit
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def agent_checkin(*, token: str, report: HostReport, now: datetime | None = None
         _sync_image_presence(agent, report.images)
     if created or came_back:
         logger.info("Agent %s is %s", agent.hostname, "registered" if created else "back online")
-    agent_checked_in.send(sender=Agent, agent=agent, containers=report.containers)
+    agent_checked_in.send(sender=Agent, agent=agent, containers=_own_containers(agent, report))
     push_after_commit(group=CONSOLE_GROUP, topic="agent.checkin", payload={"agent": agent.hex_id})
     return agent
 
@@ -97,7 +98,14 @@ def _apply_report(agent: Agent, report: HostReport, now: datetime) -> None:
     agent.architecture = report.architecture
     agent.images_present = report.images
     agent.image_sizes = report.image_sizes
-    agent.session_containers = sorted(container.session_id for container in report.containers)
+    agent.session_containers = sorted(container.session_id for container in _own_containers(agent, report))
+
+
+def _own_containers(agent: Agent, report: HostReport) -> list:
+    """The reported containers this installation put on this agent: only those are reconciled, so
+    another installation (or a test run beside `make up`) on the same engine is left alone."""
+    ours = installation_id()
+    return [c for c in report.containers if c.installation_id == ours and c.agent == agent.hostname]
 
 
 def _sync_gpus(agent: Agent, report: HostReport) -> None:

@@ -12,12 +12,13 @@ from apps.agents.models import Agent
 from apps.agents.selectors import agent_usage, agents_for_console
 from apps.agents.services import agent_image_retry, agent_update_settings, manager_token_rotate
 from apps.common.errors import ApplicationError
+from apps.common.installation import installation_id
 
 
 @console_admin_required
 def agent_list(request):
     usages = [agent_usage(agent).as_dict() for agent in agents_for_console()]
-    return render(request, "agents/agent_list.html", {"usages": usages})
+    return render(request, "agents/agent_list.html", {"usages": usages, "installation_id": installation_id()})
 
 
 @console_admin_required

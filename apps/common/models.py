@@ -16,3 +16,15 @@ class BaseModel(models.Model):
     @property
     def hex_id(self) -> str:
         return self.id.hex
+
+
+class Installation(models.Model):
+    """This installation's identity: one row, created by the first migration. Docker objects the
+    platform creates carry its id, so two installations sharing one engine never touch each
+    other's containers."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"installation {self.id.hex}"

@@ -14,7 +14,14 @@ import urllib.request
 from dataclasses import dataclass
 
 from apps.agents.docker_names import session_container_name
-from apps.agents.labels import AGENT_LABEL, IMAGE_LABEL, MANAGED_LABEL, SESSION_LABEL, USER_LABEL
+from apps.agents.labels import (
+    AGENT_LABEL,
+    IMAGE_LABEL,
+    INSTALLATION_LABEL,
+    MANAGED_LABEL,
+    SESSION_LABEL,
+    USER_LABEL,
+)
 from apps.agents.runtime.docker import (
     ContainerNameInUse,
     DockerError,
@@ -120,6 +127,7 @@ def _create(docker_url: str, spec: dict) -> str:
         USER_LABEL: spec["username"],
         IMAGE_LABEL: spec["image_id"],
         AGENT_LABEL: spec["agent"],
+        INSTALLATION_LABEL: spec["installation_id"],
     }
     return container_run(
         docker_url,

@@ -19,6 +19,7 @@ from apps.agents.models import Agent
 from apps.agents.services import agent_release_capacity
 from apps.common.errors import ApplicationError
 from apps.common.hashing import generate_secret, hash_secret
+from apps.common.installation import installation_id
 from apps.common.realtime import push_after_commit, user_group
 from apps.images.choices import StreamProtocol
 from apps.images.models import Image
@@ -103,6 +104,7 @@ def session_launch_spec(session: Session) -> dict:
         "username": session.owner.get_username(),
         "image_id": image.hex_id,
         "agent": session.agent.hostname,
+        "installation_id": installation_id(),
         "address": session.agent.address,
         "docker_image": image.docker_image,
         "cores": image.cores,

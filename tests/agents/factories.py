@@ -4,6 +4,7 @@ from apps.agents.capacity import GIB
 from apps.agents.gpus import GpuReport
 from apps.agents.host_report import HostReport, SessionContainer
 from apps.agents.models import Agent
+from apps.common.installation import installation_id
 
 
 def host_report(hostname: str = "agent-1", **changes) -> HostReport:
@@ -38,8 +39,17 @@ def gpu(index: int = 0, **changes) -> GpuReport:
     return GpuReport(**{**values, **changes})
 
 
-def session_container(session_id: str = "a" * 32) -> SessionContainer:
-    return SessionContainer(container_id="c" * 64, session_id=session_id, status="running")
+def session_container(
+    session_id: str = "a" * 32, *, agent: str = "agent-1", installation: str = ""
+) -> SessionContainer:
+    """A container as a check-in lists it: by default this installation's, on agent-1."""
+    return SessionContainer(
+        container_id="c" * 64,
+        session_id=session_id,
+        status="running",
+        installation_id=installation or installation_id(),
+        agent=agent,
+    )
 
 
 def agent(hostname: str = "agent-1", **fields) -> Agent:

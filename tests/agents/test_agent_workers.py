@@ -8,11 +8,12 @@ import docker
 import pytest
 
 from apps.agents.choices import AgentImageStatus, AgentStatus
-from apps.agents.labels import SESSION_LABEL
+from apps.agents.labels import AGENT_LABEL, INSTALLATION_LABEL, SESSION_LABEL
 from apps.agents.local_images import RECIPES, local_image_build
 from apps.agents.models import Agent, AgentImage
 from apps.agents.services import agents_mark_offline, manager_token_rotate
 from apps.agents.tasks import agents_dispatch_image_sync_task
+from apps.common.installation import installation_id
 from apps.images.models import Image
 from tests.workers import Workers, wait_for
 
@@ -37,15 +38,14 @@ def workers(live_database_url, redis_url):
 
 @pytest.fixture
 def session_containers(docker_url, second_docker_url, built_images):
-    """One session-labelled busybox container on each engine."""
+    """One session container of this installation on each engine: host-a's and host-b's."""
     local_image_build(BUSYBOX, docker_url=second_docker_url)
     started = []
-    for url in (docker_url, second_docker_url):
+    for url, agent in ((docker_url, "host-a"), (second_docker_url, "host-b")):
         client = docker.DockerClient(base_url=url)
         session_id = uuid.uuid4().hex
-        started.append(
-            (client.containers.run(BUSYBOX.tag, detach=True, labels={SESSION_LABEL: session_id}), session_id)
-        )
+        labels = {SESSION_LABEL: session_id, INSTALLATION_LABEL: installation_id(), AGENT_LABEL: agent}
+        started.append((client.containers.run(BUSYBOX.tag, detach=True, labels=labels), session_id))
     yield [session_id for _, session_id in started]
     for container, _ in started:
         container.remove(force=True)

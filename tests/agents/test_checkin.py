@@ -130,3 +130,19 @@ def test_malformed_checkin_messages_are_refused_with_the_reason(message, error):
 def test_a_report_survives_the_trip_as_a_message():
     report = host_report(gpus=[gpu(0)], containers=[session_container()])
     assert host_report_from_message(report.as_message()) == report
+
+
+def test_containers_of_another_installation_or_agent_are_not_reconciled(token):
+    received = []
+    agent_checked_in.connect(lambda **kwargs: received.append(kwargs), weak=False, dispatch_uid="test-receiver")
+    containers = [
+        session_container("a" * 32),
+        session_container("b" * 32, installation="f" * 32),
+        session_container("c" * 32, agent="agent-2"),
+    ]
+    try:
+        agent = agent_checkin(token=token, report=host_report(containers=containers))
+    finally:
+        agent_checked_in.disconnect(dispatch_uid="test-receiver")
+    assert [c.session_id for c in received[0]["containers"]] == ["a" * 32]
+    assert agent.session_containers == ["a" * 32]

@@ -18,6 +18,7 @@ def spec(**changes) -> dict:
         "username": ALICE,
         "image_id": uuid.uuid4().hex,
         "agent": "local",
+        "installation_id": "1" * 32,
         "address": "127.0.0.1",
         "docker_image": BUSYBOX.tag,
         "cores": 1.5,
