@@ -1,7 +1,9 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from apps.agents.choices import AgentImageStatus, AgentStatus, PruneMode
 from apps.common.models import BaseModel
+from apps.common.units import MAX_CORES, MAX_GPUS, MAX_MEMORY
 
 
 class Zone(BaseModel):
@@ -38,9 +40,15 @@ class Agent(BaseModel):
     images_present = models.JSONField(default=list, blank=True)
     image_sizes = models.JSONField(default=dict, blank=True, help_text="Bytes on disk per image tag.")
     session_containers = models.JSONField(default=list, blank=True, help_text="Session ids of its containers.")
-    cores_override = models.FloatField(default=0, help_text="0 = no override.")
-    memory_override = models.BigIntegerField(default=0, help_text="Bytes; 0 = no override.")
-    gpus_override = models.PositiveIntegerField(default=0, help_text="0 = no override.")
+    cores_override = models.FloatField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_CORES)], help_text="0 = no override."
+    )
+    memory_override = models.BigIntegerField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_MEMORY)], help_text="Bytes; 0 = no override."
+    )
+    gpus_override = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_GPUS)], help_text="0 = no override."
+    )
     prune_mode = models.CharField(max_length=16, choices=PruneMode.choices, default=PruneMode.OFF)
     # What sessions on this agent hold: claimed and released only through services.agent_*_capacity.
     reserved_cores = models.FloatField(default=0)

@@ -17,6 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from apps.chat.selectors import chat_history, chat_message_as_dict, chat_session_for
 from apps.chat.services import chat_message_post
 from apps.common.errors import ApplicationError
+from apps.common.json_input import json_loads_bounded
 from apps.sessions.sharing import share_event_ends_access, share_group
 
 CLOSE_FORBIDDEN = 4403
@@ -63,7 +64,7 @@ class ShareChatConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         try:
-            content = json.loads(text_data or "")
+            content = json_loads_bounded(text_data or "")
         except ValueError:
             content = None
         if not isinstance(content, dict) or content.get("type") != "message":

@@ -1,8 +1,8 @@
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from apps.common.models import BaseModel
-from apps.common.units import GIB
+from apps.common.units import GIB, MAX_CORES, MAX_GPUS, MAX_MEMORY
 from apps.images.choices import CpuAllocationMethod, StreamProtocol
 
 
@@ -15,9 +15,11 @@ class Image(BaseModel):
     icon = models.FileField(upload_to="image-icons/", blank=True)
     icon_url = models.CharField(max_length=500, blank=True, help_text="Used when no icon file is uploaded.")
     categories = models.JSONField(default=list, blank=True)
-    cores = models.FloatField(default=1, validators=[MinValueValidator(0.1)])
-    memory = models.BigIntegerField(default=GIB, validators=[MinValueValidator(64 * 1024**2)], help_text="Bytes.")
-    gpus = models.PositiveIntegerField(default=0)
+    cores = models.FloatField(default=1, validators=[MinValueValidator(0.1), MaxValueValidator(MAX_CORES)])
+    memory = models.BigIntegerField(
+        default=GIB, validators=[MinValueValidator(64 * 1024**2), MaxValueValidator(MAX_MEMORY)], help_text="Bytes."
+    )
+    gpus = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(MAX_GPUS)])
     cpu_allocation_method = models.CharField(
         max_length=16, choices=CpuAllocationMethod.choices, default=CpuAllocationMethod.INHERIT
     )

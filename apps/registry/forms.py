@@ -1,5 +1,7 @@
 from django import forms
 
+from apps.common.json_input import BoundedJSONFormField
+from apps.common.units import MAX_CORES, MAX_GPUS, MAX_MEMORY, MIB
 from apps.registry.parser import CPU_ALLOCATION_METHODS, STREAM_PROTOCOLS
 
 
@@ -14,17 +16,17 @@ class WorkspaceDefinitionForm(forms.Form):
 
     name = forms.CharField(label="Docker image", max_length=255)
     friendly_name = forms.CharField(max_length=100)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    categories = forms.CharField(required=False, help_text="Comma-separated.")
-    cores = forms.FloatField(min_value=0.1)
-    memory = forms.IntegerField(label="Memory (MB)", min_value=64)
-    gpu_count = forms.IntegerField(label="GPUs", min_value=0)
+    description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    categories = forms.CharField(required=False, max_length=1000, help_text="Comma-separated.")
+    cores = forms.FloatField(min_value=0.1, max_value=MAX_CORES)
+    memory = forms.IntegerField(label="Memory (MB)", min_value=64, max_value=MAX_MEMORY // MIB)
+    gpu_count = forms.IntegerField(label="GPUs", min_value=0, max_value=MAX_GPUS)
     cpu_allocation_method = forms.ChoiceField(choices=[(v, v) for v in CPU_ALLOCATION_METHODS.values()])
     stream_protocol = forms.ChoiceField(choices=[(v, v) for v in STREAM_PROTOCOLS])
-    run_config = forms.JSONField(
+    run_config = BoundedJSONFormField(
         label="Docker run config override (JSON)", required=False, widget=forms.Textarea(attrs={"rows": 8})
     )
-    exec_config = forms.JSONField(
+    exec_config = BoundedJSONFormField(
         label="Docker exec config (JSON)", required=False, widget=forms.Textarea(attrs={"rows": 8})
     )
     confirm_flags = forms.BooleanField(

@@ -152,3 +152,16 @@ def test_removed_first_party_registry_can_be_restored_from_the_console(console):
     assert "Restore the first-party registry" in console.get("/console/registry/").content.decode()
     console.post("/console/registry/restore-first-party/")
     assert Registry.objects.filter(is_first_party=True, auto_update=True).exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("cores", "1e308"), ("memory", str(10**15)), ("gpu_count", "100000"), ("run_config", "[" * 100_000)],
+)
+def test_edit_refuses_what_no_machine_has_or_no_parser_reads_under_the_field(console, registry, field, value):
+    risky = registry.workspaces.get(docker_image="risky/one:1")
+    form = {"name": "risky/one:1", "friendly_name": "Risky", "cores": "2", "memory": "1024", "gpu_count": "0"}
+    form |= {"cpu_allocation_method": "Shares", "stream_protocol": "novnc", "run_config": "{}", "exec_config": "{}"}
+    response = console.post(f"/console/registry/workspaces/{risky.hex_id}/edit/", {**form, field: value})
+    assert response.status_code == 200 and list(response.context["form"].errors) == [field]
+    assert not Image.objects.filter(docker_image="risky/one:1").exists()

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from apps.agents.choices import PruneMode
 from apps.agents.models import AgentImage, Gpu
+from apps.common.units import MAX_CORES, MAX_GPUS, MAX_MEMORY
 
 
 class GpuOutputSerializer(serializers.ModelSerializer):
@@ -18,8 +19,8 @@ class AgentImageOutputSerializer(serializers.ModelSerializer):
 
 class AgentSettingsInputSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
-    cores_override = serializers.FloatField(min_value=0)
-    memory_override = serializers.IntegerField(min_value=0)
-    gpus_override = serializers.IntegerField(min_value=0)
+    cores_override = serializers.FloatField(min_value=0, max_value=MAX_CORES)
+    memory_override = serializers.IntegerField(min_value=0, max_value=MAX_MEMORY)
+    gpus_override = serializers.IntegerField(min_value=0, max_value=MAX_GPUS)
     prune_mode = serializers.ChoiceField(choices=PruneMode.choices)
-    zone = serializers.CharField(allow_blank=True, allow_null=True, required=False)
+    zone = serializers.CharField(allow_blank=True, allow_null=True, required=False, max_length=100)

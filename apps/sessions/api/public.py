@@ -37,6 +37,8 @@ from apps.sessions.services import LIVE, session_destroy, session_keepalive, ses
 from apps.sessions.sharing import session_sharing_enable, share_join, shared_session_get
 from kasm.celery import agent_queue_name, app
 
+MAX_FIELD_LENGTH = 64 * 1024  # any one text field (a command, a URL); model fields have their own maximum
+
 
 class ApiError(Exception):
     def __init__(self, status: int, message: str):
@@ -116,6 +118,8 @@ def _text(body: dict, field: str, *, required: bool = True, default: str = "") -
         return default
     if not isinstance(value, str):
         raise ApiError(400, f"Field '{field}' must be a string.")
+    if len(value) > MAX_FIELD_LENGTH:
+        raise ApiError(400, f"Field '{field}' is longer than {MAX_FIELD_LENGTH} characters.")
     return value
 
 
@@ -298,13 +302,25 @@ def get_images(api_key: ApiKey, body: dict) -> dict:
 
 # Users and groups
 
+MAX_TEXT_LENGTH = 16 * 1024  # a text column without a maximum (an SSH public key)
 USER_FIELDS = {"first_name": str, "last_name": str, "phone": str, "organization": str, "locked": bool, "disabled": bool}
+
+
+def _fitting(model, field: str, value, label: str):
+    """`value` if it fits the model field it is stored in (Postgres refuses what is longer)."""
+    max_length = model._meta.get_field(field).max_length or MAX_TEXT_LENGTH
+    if isinstance(value, str) and len(value) > max_length:
+        raise ApiError(400, f"Field '{label}' is longer than {max_length} characters.")
+    return value
 
 
 def _apply_user_fields(user, fields: dict) -> None:
     for name, kind in USER_FIELDS.items():
         if name in fields and not isinstance(fields[name], kind):
             raise ApiError(400, f"Field 'target_user.{name}' must be a {kind.__name__}.")
+        if name in fields:
+            model = get_user_model() if name in ("first_name", "last_name") else Profile
+            _fitting(model, name, fields[name], f"target_user.{name}")
     profile = profile_for_user(user=user)
     for name in ("first_name", "last_name"):
         if name in fields:
@@ -315,8 +331,8 @@ def _apply_user_fields(user, fields: dict) -> None:
         if name in fields:
             setattr(profile, name, fields[name])
     if "password" in fields:
-        if not isinstance(fields["password"], str) or len(fields["password"]) < 8:
-            raise ApiError(400, "Field 'target_user.password' must be a string of at least 8 characters.")
+        if not isinstance(fields["password"], str) or not 8 <= len(fields["password"]) <= 1024:
+            raise ApiError(400, "Field 'target_user.password' must be a string of 8 to 1024 characters.")
         user.set_password(fields["password"])
     user.save()
     profile.save()
@@ -427,7 +443,7 @@ def update_user_attributes(api_key: ApiKey, body: dict) -> dict:
         if name in attributes:
             if not isinstance(attributes[name], kind):
                 raise ApiError(400, f"Field '{name}' must be a {kind.__name__}.")
-            setattr(profile, field, attributes[name])
+            setattr(profile, field, _fitting(Profile, field, attributes[name], name))
     if "default_image" in attributes:
         profile.default_image = _uuid(attributes, "default_image") if attributes["default_image"] else None
     profile.save()
