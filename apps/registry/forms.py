@@ -29,6 +29,7 @@ class WorkspaceDefinitionForm(forms.Form):
     exec_config = BoundedJSONFormField(
         label="Docker exec config (JSON)", required=False, widget=forms.Textarea(attrs={"rows": 8})
     )
+    reviewed = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
     confirm_flags = forms.BooleanField(
         required=False, label="I reviewed the flagged configuration and want to install it as it is."
     )
@@ -45,7 +46,7 @@ class WorkspaceDefinitionForm(forms.Form):
 
     def definition_over(self, definition: dict) -> dict:
         """The registry's definition with the admin's changes applied."""
-        data = {key: value for key, value in self.cleaned_data.items() if key != "confirm_flags"}
+        data = {key: value for key, value in self.cleaned_data.items() if key not in ("confirm_flags", "reviewed")}
         data["categories"] = [part.strip() for part in data["categories"].split(",") if part.strip()]
         data["run_config"] = data["run_config"] or {}
         data["exec_config"] = data["exec_config"] or {}

@@ -12,6 +12,7 @@ from apps.images.models import Image
 from apps.registry.flags import FLAG_PRIVILEGED, FLAG_PROPERTY, FLAG_USER
 from apps.registry.models import Registry, RegistryWorkspace
 from apps.registry.parser import DEFAULT_SCHEMA_VERSION
+from apps.registry.site import workspace_sha
 
 # Docker reports the kernel's machine name; registries use Go's architecture names.
 DOCKER_TO_REGISTRY_ARCHITECTURE = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
@@ -51,6 +52,11 @@ class StoreWorkspace:
     @property
     def definition(self) -> dict:
         return self.workspace.definition
+
+    @property
+    def digest(self) -> str:
+        """Posted back with Install / Apply update: what the admin reviewed."""
+        return workspace_sha(self.workspace.definition)
 
 
 def registry_icon_url(registry: Registry, image_src: str) -> str:

@@ -29,6 +29,7 @@ from apps.registry.parser import (
     workspace_entry_parse,
 )
 from apps.registry.selectors import registry_icon_url
+from apps.registry.site import workspace_sha
 
 logger = logging.getLogger(__name__)
 
@@ -177,11 +178,18 @@ def workspace_definition_validate(definition: object) -> dict:
 
 
 def registry_workspace_install(
-    *, workspace: RegistryWorkspace, definition: dict | None = None, confirm_flags: bool = False
+    *,
+    workspace: RegistryWorkspace,
+    reviewed_digest: str | None,
+    definition: dict | None = None,
+    confirm_flags: bool = False,
 ) -> Image:
-    """Create an Image from a registry workspace (optionally as edited); agents then pull it."""
+    """Create an Image from a registry workspace (optionally as edited); agents then pull it.
+    `reviewed_digest` is the digest of the definition the admin saw (None: install what is
+    stored now, for the command line)."""
     if workspace.installed_image_id is not None:
         raise ApplicationError(f"'{workspace.friendly_name}' is already installed as a workspace.")
+    _check_reviewed(workspace, reviewed_digest)
     definition = workspace_definition_validate(definition if definition is not None else workspace.definition)
     _check_flags_confirmed(workspace, definition, confirm_flags)
     image = Image(source_registry_url=workspace.registry.url, source_sha=workspace.sha)
@@ -194,11 +202,14 @@ def registry_workspace_install(
     return image
 
 
-def registry_workspace_apply_update(*, workspace: RegistryWorkspace, confirm_flags: bool = False) -> Image:
-    """Bring an installed workspace to the registry's current definition."""
+def registry_workspace_apply_update(
+    *, workspace: RegistryWorkspace, reviewed_digest: str | None, confirm_flags: bool = False
+) -> Image:
+    """Bring an installed workspace to the registry's current definition (the one reviewed)."""
     image = workspace.installed_image
     if image is None:
         raise ApplicationError(f"'{workspace.friendly_name}' is not installed; install it instead.")
+    _check_reviewed(workspace, reviewed_digest)
     definition = workspace_definition_validate(workspace.definition)
     _check_flags_confirmed(workspace, definition, confirm_flags)
     _image_apply_definition(image, definition, registry=workspace.registry)
@@ -206,6 +217,15 @@ def registry_workspace_apply_update(*, workspace: RegistryWorkspace, confirm_fla
     image.save()
     transaction.on_commit(_dispatch_image_sync)
     return image
+
+
+def _check_reviewed(workspace: RegistryWorkspace, reviewed_digest: str | None) -> None:
+    """The definition must be the one the admin reviewed: a registry update (or an automatic one
+    started by opening the store) may have changed it between the page and the click."""
+    if reviewed_digest is not None and reviewed_digest != workspace_sha(workspace.definition):
+        raise ApplicationError(
+            f"The registry changed '{workspace.friendly_name}' after you opened it; review it again, then install."
+        )
 
 
 def _check_flags_confirmed(workspace: RegistryWorkspace, definition: dict, confirm_flags: bool) -> None:

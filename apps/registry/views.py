@@ -31,7 +31,7 @@ from apps.registry.services import (
     registry_workspace_install,
     workspace_definition_validate,
 )
-from apps.registry.site import registry_site_collect
+from apps.registry.site import registry_site_collect, workspace_sha
 from apps.registry.tasks import registry_update_task
 
 # Opening the store refreshes registries with automatic updates at most this often.
@@ -133,7 +133,11 @@ def registry_restore_first_party_view(request):
 def workspace_install_view(request, workspace_id):
     workspace = get_object_or_404(RegistryWorkspace.objects.select_related("registry"), pk=workspace_id)
     try:
-        image = registry_workspace_install(workspace=workspace, confirm_flags=request.POST.get("confirm_flags") == "on")
+        image = registry_workspace_install(
+            workspace=workspace,
+            reviewed_digest=request.POST.get("reviewed", ""),
+            confirm_flags=request.POST.get("confirm_flags") == "on",
+        )
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
@@ -148,7 +152,11 @@ def workspace_apply_update_view(request, workspace_id):
         RegistryWorkspace.objects.select_related("registry", "installed_image"), pk=workspace_id
     )
     try:
-        registry_workspace_apply_update(workspace=workspace, confirm_flags=request.POST.get("confirm_flags") == "on")
+        registry_workspace_apply_update(
+            workspace=workspace,
+            reviewed_digest=request.POST.get("reviewed", ""),
+            confirm_flags=request.POST.get("confirm_flags") == "on",
+        )
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
@@ -161,14 +169,21 @@ def workspace_edit(request, workspace_id):
     """Review (and change) the full definition, including run_config and exec_config, then install."""
     workspace = get_object_or_404(RegistryWorkspace.objects.select_related("registry"), pk=workspace_id)
     form = WorkspaceDefinitionForm(
-        request.POST or None, initial=WorkspaceDefinitionForm.initial_from(workspace.definition)
+        request.POST or None,
+        initial={
+            **WorkspaceDefinitionForm.initial_from(workspace.definition),
+            "reviewed": workspace_sha(workspace.definition),
+        },
     )
     flags = workspace.flags
     if request.method == "POST" and form.is_valid():
         try:
             definition = workspace_definition_validate(form.definition_over(workspace.definition))
             registry_workspace_install(
-                workspace=workspace, definition=definition, confirm_flags=form.cleaned_data["confirm_flags"]
+                workspace=workspace,
+                reviewed_digest=form.cleaned_data["reviewed"],
+                definition=definition,
+                confirm_flags=form.cleaned_data["confirm_flags"],
             )
         except ApplicationError as error:
             form.add_error(None, error.message)

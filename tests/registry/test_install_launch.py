@@ -33,7 +33,7 @@ def test_installed_workspace_is_reported_present_by_the_agent_and_launches(
     write_registry(tmp_path, [{**entry, "stream_protocol": "novnc"}])
     with serving(tmp_path) as url:
         workspace = registry_add(url=url).workspaces.get()
-    image = registry_workspace_install(workspace=workspace)
+    image = registry_workspace_install(reviewed_digest=None, workspace=workspace)
 
     def reported_present():
         agent = Agent.objects.get(hostname="local")

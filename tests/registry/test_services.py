@@ -15,7 +15,7 @@ from apps.registry.services import (
     registry_workspace_apply_update,
     registry_workspace_install,
 )
-from apps.registry.site import registry_site_build
+from apps.registry.site import registry_site_build, workspace_sha
 from tests.registry.sites import (
     REAL_REGISTRY_COUNTS,
     copy_real_registries,
@@ -108,7 +108,9 @@ def test_an_update_refreshes_the_list_but_never_changes_an_installed_workspace(t
     write_registry(tmp_path, [workspace_entry("ok/one:1", sha="1" * 40), workspace_entry("gone/soon:1")])
     with serving(tmp_path) as url:
         registry = registry_add(url=url)
-        image = registry_workspace_install(workspace=registry.workspaces.get(docker_image="ok/one:1"))
+        image = registry_workspace_install(
+            reviewed_digest=None, workspace=registry.workspaces.get(docker_image="ok/one:1")
+        )
         write_registry(tmp_path, [workspace_entry("ok/one:1", sha="2" * 40, cores=4, friendly_name="Renamed")])
         registry_update(registry=registry)
     image.refresh_from_db()
@@ -121,13 +123,20 @@ def test_applying_an_update_brings_the_image_to_the_new_definition(tmp_path):
     write_registry(tmp_path, [workspace_entry("ok/one:1", sha="1" * 40)])
     with serving(tmp_path) as url:
         registry = registry_add(url=url)
-        image = registry_workspace_install(workspace=registry.workspaces.get())
+        image = registry_workspace_install(reviewed_digest=None, workspace=registry.workspaces.get())
         write_registry(tmp_path, [workspace_entry("ok/one:1", sha="2" * 40, cores=3, run_config={"user": "root"})])
         registry_update(registry=registry)
     workspace = registry.workspaces.get()
     with pytest.raises(ApplicationError, match="flagged for review"):
-        registry_workspace_apply_update(workspace=workspace)
-    registry_workspace_apply_update(workspace=workspace, confirm_flags=True)
+        registry_workspace_apply_update(reviewed_digest=None, workspace=workspace)
+    seen_before_the_update = workspace_sha({**workspace.definition, "cores": 1, "run_config": {}})
+    with pytest.raises(ApplicationError, match="changed 'One' after you opened it"):
+        registry_workspace_apply_update(reviewed_digest=seen_before_the_update, workspace=workspace, confirm_flags=True)
+    image.refresh_from_db()
+    assert image.run_config == {}
+    registry_workspace_apply_update(
+        reviewed_digest=workspace_sha(workspace.definition), workspace=workspace, confirm_flags=True
+    )
     image.refresh_from_db()
     assert (image.cores, image.source_sha, image.run_config) == (3, "2" * 40, {"user": "root"})
 
@@ -147,7 +156,7 @@ def test_install_creates_an_image_with_the_registry_definition_and_a_local_icon(
     write_registry(tmp_path, [entry], icons={"tool.png": PNG})
     with serving(tmp_path) as url:
         registry = registry_add(url=url)
-        image = registry_workspace_install(workspace=registry.workspaces.get())
+        image = registry_workspace_install(reviewed_digest=None, workspace=registry.workspaces.get())
     assert (image.docker_image, image.friendly_name, image.cores, image.gpus) == ("ok/tool:2", "Tool", 2, 1)
     assert (image.memory, image.cpu_allocation_method, image.stream_protocol) == (2048 * 1024**2, "quotas", "kasmvnc")
     assert (image.categories, image.run_config) == (["Dev", "Tools"], {"hostname": "tool"})
@@ -155,7 +164,7 @@ def test_install_creates_an_image_with_the_registry_definition_and_a_local_icon(
     assert image.icon.read() == PNG
     assert registry.workspaces.get().installed_image == image
     with pytest.raises(ApplicationError, match="already installed"):
-        registry_workspace_install(workspace=registry.workspaces.get())
+        registry_workspace_install(reviewed_digest=None, workspace=registry.workspaces.get())
 
 
 def test_a_flagged_workspace_installs_only_with_explicit_confirmation(tmp_path):
@@ -163,9 +172,9 @@ def test_a_flagged_workspace_installs_only_with_explicit_confirmation(tmp_path):
     with serving(tmp_path) as url:
         workspace = registry_add(url=url).workspaces.get()
     with pytest.raises(ApplicationError, match=r"flagged for review \(privileged\)"):
-        registry_workspace_install(workspace=workspace)
+        registry_workspace_install(reviewed_digest=None, workspace=workspace)
     assert not Image.objects.filter(docker_image="risky/one:1").exists()
-    registry_workspace_install(workspace=workspace, confirm_flags=True)
+    registry_workspace_install(reviewed_digest=None, workspace=workspace, confirm_flags=True)
     assert Image.objects.filter(docker_image="risky/one:1").exists()
 
 
@@ -174,9 +183,11 @@ def test_an_edited_definition_is_validated_and_installed_as_edited(tmp_path):
     with serving(tmp_path) as url:
         workspace = registry_add(url=url).workspaces.get()
     with pytest.raises(ApplicationError, match="'cores' must be a number"):
-        registry_workspace_install(workspace=workspace, definition={**workspace.definition, "cores": "x"})
+        registry_workspace_install(
+            reviewed_digest=None, workspace=workspace, definition={**workspace.definition, "cores": "x"}
+        )
     edited = {**workspace.definition, "run_config": {"hostname": "safe"}, "friendly_name": "Edited"}
-    image = registry_workspace_install(workspace=workspace, definition=edited)
+    image = registry_workspace_install(reviewed_digest=None, workspace=workspace, definition=edited)
     assert (image.friendly_name, image.run_config) == ("Edited", {"hostname": "safe"})
 
 
@@ -184,7 +195,7 @@ def test_removing_a_registry_keeps_its_installed_workspaces(tmp_path):
     write_registry(tmp_path, [workspace_entry("ok/one:1")])
     with serving(tmp_path) as url:
         registry = registry_add(url=url)
-    image = registry_workspace_install(workspace=registry.workspaces.get())
+    image = registry_workspace_install(reviewed_digest=None, workspace=registry.workspaces.get())
     registry_remove(registry=registry)
     assert Image.objects.filter(pk=image.pk).exists() and not RegistryWorkspace.objects.exists()
 

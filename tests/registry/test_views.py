@@ -8,6 +8,7 @@ from apps.agents.models import Agent
 from apps.images.models import Image
 from apps.registry.models import Registry
 from apps.registry.services import registry_add
+from apps.registry.site import workspace_sha
 from tests.agents.factories import agent
 from tests.registry.sites import serving, workspace_entry, write_registry
 
@@ -65,10 +66,11 @@ def test_everything_from_the_registry_is_escaped(console, registry):
 
 def test_install_from_the_store_requires_confirming_flags(console, registry):
     risky = registry.workspaces.get(docker_image="risky/one:1")
-    response = console.post(f"/console/registry/workspaces/{risky.hex_id}/install/", follow=True)
+    reviewed = {"reviewed": workspace_sha(risky.definition)}  # as the store's Install form posts it
+    response = console.post(f"/console/registry/workspaces/{risky.hex_id}/install/", reviewed, follow=True)
     assert "flagged for review" in response.content.decode()
     assert not Image.objects.filter(docker_image="risky/one:1").exists()
-    console.post(f"/console/registry/workspaces/{risky.hex_id}/install/", {"confirm_flags": "on"})
+    console.post(f"/console/registry/workspaces/{risky.hex_id}/install/", {**reviewed, "confirm_flags": "on"})
     assert Image.objects.filter(docker_image="risky/one:1").exists()
     assert "Installed" in console.get("/console/registry/").content.decode()
 
@@ -89,6 +91,7 @@ def test_edit_shows_the_full_definition_and_installs_the_changes(console, regist
         "stream_protocol": "novnc",
         "run_config": json.dumps({"hostname": "tamed"}),
         "exec_config": "{}",
+        "reviewed": workspace_sha(risky.definition),
     }
     bad = console.post(f"/console/registry/workspaces/{risky.hex_id}/edit/", {**form, "run_config": "{nope"})
     assert bad.status_code == 200 and "Enter a valid JSON" in bad.content.decode()
@@ -105,7 +108,7 @@ def test_edit_shows_the_full_definition_and_installs_the_changes(console, regist
 def test_size_widget_counts_estimates_until_agents_report_the_image(console, registry):
     host = agent("disk", disk_free=50 * 1000**3)
     safe = registry.workspaces.get(docker_image="ok/safe:1")
-    console.post(f"/console/registry/workspaces/{safe.hex_id}/install/")
+    console.post(f"/console/registry/workspaces/{safe.hex_id}/install/", {"reviewed": workspace_sha(safe.definition)})
     space = console.get("/console/registry/space/").json()
     assert space == {
         "installed_bytes": 0,
@@ -164,4 +167,23 @@ def test_edit_refuses_what_no_machine_has_or_no_parser_reads_under_the_field(con
     form |= {"cpu_allocation_method": "Shares", "stream_protocol": "novnc", "run_config": "{}", "exec_config": "{}"}
     response = console.post(f"/console/registry/workspaces/{risky.hex_id}/edit/", {**form, field: value})
     assert response.status_code == 200 and list(response.context["form"].errors) == [field]
+    assert not Image.objects.filter(docker_image="risky/one:1").exists()
+
+
+def test_a_definition_changed_after_the_admin_opened_it_is_not_installed(console, registry):
+    risky = registry.workspaces.get(docker_image="risky/one:1")
+    page = console.get("/console/registry/").content.decode()
+    reviewed = workspace_sha(risky.definition)
+    assert f'name="reviewed" value="{reviewed}"' in page
+    risky.definition = {**risky.definition, "run_config": {"privileged": True, "network_mode": "host"}}
+    risky.save()  # a registry update lands between the page and the click
+    for path in ("install/", "edit/"):
+        response = console.post(
+            f"/console/registry/workspaces/{risky.hex_id}/{path}",
+            {"reviewed": reviewed, "confirm_flags": "on", "name": "risky/one:1", "friendly_name": "Risky"}
+            | {"cores": "1", "memory": "1024", "gpu_count": "0", "cpu_allocation_method": "Shares"}
+            | {"stream_protocol": "novnc", "run_config": "{}", "exec_config": "{}"},
+            follow=True,
+        )
+        assert "changed &#x27;Risky&#x27; after you opened it" in response.content.decode()
     assert not Image.objects.filter(docker_image="risky/one:1").exists()

@@ -13,7 +13,7 @@ from apps.registry.services import (
     registry_update,
     registry_workspace_install,
 )
-from apps.registry.site import registry_site_build
+from apps.registry.site import registry_site_build, workspace_sha
 
 
 class Command(BaseCommand):
@@ -34,6 +34,11 @@ class Command(BaseCommand):
         install.add_argument("image", help="The workspace's Docker image, as the registry lists it.")
         install.add_argument("--registry", metavar="NAME_OR_URL", help="When several registries list the image.")
         install.add_argument("--confirm-flags", action="store_true", help="Install even though it is flagged.")
+        install.add_argument(
+            "--sha",
+            dest="reviewed_digest",
+            help="Install only if the definition still has this digest (`list --json`).",
+        )
         remove = actions.add_parser("remove", help="Remove a registry (installed workspaces stay).")
         remove.add_argument("registry", metavar="NAME_OR_URL")
         actions.add_parser("restore-first-party", help="Add the first-party registry back.")
@@ -80,7 +85,7 @@ class Command(BaseCommand):
             flags = f" flags: {', '.join(f['property'] for f in row['flags'])}" if row["flags"] else ""
             self.stdout.write(f"{row['registry']}: {row['friendly_name']} ({row['name']}) {state}{flags}")
 
-    def handle_install(self, *, image, registry, confirm_flags, **options):
+    def handle_install(self, *, image, registry, confirm_flags, reviewed_digest, **options):
         candidates = RegistryWorkspace.objects.filter(docker_image=image).select_related("registry")
         if registry:
             candidates = candidates.filter(registry=self._registry(registry))
@@ -89,7 +94,9 @@ class Command(BaseCommand):
             raise CommandError(f"No registry lists '{image}'; see `manage.py registry list`.")
         if len(found) > 1:
             raise CommandError(f"Several registries list '{image}'; choose one with --registry.")
-        installed = registry_workspace_install(workspace=found[0], confirm_flags=confirm_flags)
+        installed = registry_workspace_install(
+            workspace=found[0], reviewed_digest=reviewed_digest, confirm_flags=confirm_flags
+        )
         self.stdout.write(f"Installed {installed.friendly_name} ({installed.docker_image}); agents will pull it.")
 
     def handle_remove(self, *, registry, **options):
@@ -129,6 +136,7 @@ def list_rows() -> list[dict]:
                     "friendly_name": workspace.friendly_name,
                     "installed": workspace.installed_image_id is not None,
                     "flags": workspace.flags,
+                    "sha": workspace_sha(workspace.definition),
                 }
             )
         for entry in registry.entry_errors:
