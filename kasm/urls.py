@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, register_converter
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView
 
 from apps.common import views as common_views
@@ -22,5 +20,5 @@ urlpatterns = [
     path("api/console/", include("apps.sessions.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("django-admin/", admin.site.urls),
-    path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    path("media/<path:path>", common_views.media_file, name="media"),
 ]

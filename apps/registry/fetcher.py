@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.conf import settings
@@ -27,14 +27,16 @@ def url_check_scheme(url: str) -> None:
         raise RegistryFetchError(f"'{url[:200]}' is not an http(s) URL; registries are added by their web address.")
 
 
-def fetch_bytes(url: str, *, max_bytes: int) -> tuple[bytes, str]:
-    """GET `url`: (body, content type). Raises RegistryFetchError with a reason a user can act on."""
+def fetch_bytes(url: str, *, max_bytes: int, same_origin_redirects: bool = False) -> tuple[bytes, str]:
+    """GET `url`: (body, content type). Raises RegistryFetchError with a reason a user can act on.
+    With `same_origin_redirects`, a redirect to another scheme, host or port is refused before it
+    is followed (an icon must not make us fetch, and then publish, an internal URL)."""
     url_check_scheme(url)
     timeout = settings.REGISTRY_FETCH_TIMEOUT_SECONDS
     with requests.Session() as http:
         http.max_redirects = MAX_REDIRECTS
         try:
-            with http.get(url, timeout=(timeout, timeout), stream=True, headers={"Accept": "*/*"}) as response:
+            with _get(http, url, timeout, same_origin_redirects) as response:
                 url_check_scheme(response.url)
                 if response.status_code == 404:
                     raise NotFound(f"{url} answered 404 Not Found.")
@@ -49,6 +51,27 @@ def fetch_bytes(url: str, *, max_bytes: int) -> tuple[bytes, str]:
             raise RegistryFetchError(f"Cannot connect to {url}: check the address and that the site is up.") from None
         except requests.RequestException as error:
             raise RegistryFetchError(f"Cannot fetch {url}: {error.__class__.__name__}.") from None
+
+
+def _get(http: requests.Session, url: str, timeout: float, same_origin_redirects: bool) -> requests.Response:
+    options = {"timeout": (timeout, timeout), "stream": True, "headers": {"Accept": "*/*"}}
+    if not same_origin_redirects:
+        return http.get(url, **options)
+    response = http.get(url, allow_redirects=False, **options)
+    for _ in range(MAX_REDIRECTS):
+        if not response.is_redirect:
+            return response
+        target = urljoin(response.url, response.headers["Location"])
+        response.close()
+        if _origin(target) != _origin(url):
+            raise RegistryFetchError(f"{url} redirects to another site ({urlsplit(target).netloc}); not followed.")
+        response = http.get(target, allow_redirects=False, **options)
+    raise requests.TooManyRedirects
+
+
+def _origin(url: str) -> tuple:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
 def _read_bounded(response: requests.Response, url: str, max_bytes: int) -> bytes:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.agents.tasks import agents_dispatch_image_sync_task
 from apps.common.errors import ApplicationError
 from apps.common.units import MIB
+from apps.images.icons import ACCEPTED, icon_extension
 from apps.images.models import Image
 from apps.registry.fetcher import NotFound, RegistryFetchError, fetch_bytes, url_check_scheme
 from apps.registry.flags import workspace_flags
@@ -260,16 +261,21 @@ def _image_apply_definition(image: Image, definition: dict, *, registry: Registr
 
 
 def _image_copy_icon(image: Image, image_src: str, icon_url: str) -> None:
-    """Copy the registry's icon into our media, so the workspace keeps it if the registry goes away."""
+    """Copy the registry's icon into our media, so the workspace keeps it if the registry goes away.
+    Only a raster image is kept, named from its sniffed type; anything else (an SVG, an HTML page,
+    a redirect to another host) is left where it is and the tile shows it from the registry's site."""
     if not icon_url:
         return
     try:
-        body, _ = fetch_bytes(icon_url, max_bytes=settings.REGISTRY_MAX_ICON_BYTES)
+        body, _ = fetch_bytes(icon_url, max_bytes=settings.REGISTRY_MAX_ICON_BYTES, same_origin_redirects=True)
+        extension = icon_extension(body)
+        if extension is None:
+            raise ApplicationError(f"{icon_url} is not a {ACCEPTED} image")
     except ApplicationError as error:
         logger.warning("Icon of %s not copied: %s", image.docker_image, error.message)
         image.icon_url = icon_url
         return
-    image.icon.save(image_src.rsplit("/", 1)[-1][:80], ContentFile(body), save=False)
+    image.icon.save(f"{image.hex_id}.{extension}", ContentFile(body), save=False)
 
 
 def _dispatch_image_sync() -> None:

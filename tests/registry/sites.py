@@ -18,7 +18,8 @@ REAL_REGISTRY_COUNTS = {"Bortus-AI__kasm-registry": 3, "KodeStar__kasm-registry"
 
 
 class RegistrySiteHandler(SimpleHTTPRequestHandler):
-    """Static files, plus /redirect-loop/..., /huge/... and /html/... for the failure cases."""
+    """Static files, plus /redirect-loop/..., /huge/... and /html/... for the failure cases, and a
+    redirect wherever a file holds `redirect:<url>`."""
 
     def do_GET(self):
         if self.path.startswith("/redirect-loop/"):
@@ -38,8 +39,19 @@ class RegistrySiteHandler(SimpleHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+        elif self._redirect_target():
+            self.send_response(302)
+            self.send_header("Location", self._redirect_target())
+            self.end_headers()
         else:
             super().do_GET()
+
+    def _redirect_target(self) -> str:
+        """A file holding `redirect:<url>` answers with a redirect there (an icon pointing elsewhere)."""
+        path = Path(self.translate_path(self.path))
+        if path.is_file() and path.read_bytes().startswith(b"redirect:"):
+            return path.read_text().removeprefix("redirect:")
+        return ""
 
     def log_message(self, format, *args):
         pass
