@@ -101,18 +101,26 @@ VIEWER_FORWARDED = frozenset(
 )
 
 
+# The most clipboard text a client may announce in one ClientCutText. Larger announcements end the
+# connection: a proxy that honoured 2 GiB would have to read (or hold) all of it.
+MAX_CLIENT_CUT_TEXT = 10 * 1024**2
+
+
 class ClientMessageFilter:
     """The browser's side of an RFB stream after the security handshake, message by message.
 
     The first byte is ClientInit: it is always sent as "shared", so a client cannot disconnect the
     others. For a view-only client every message is parsed and only VIEWER_FORWARDED ones pass;
-    a message type we cannot size ends the connection (RfbError) rather than pass unchecked.
+    dropped messages are skipped as their bytes arrive, never buffered whole. A message type we
+    cannot size, or a clipboard larger than MAX_CLIENT_CUT_TEXT, ends the connection (RfbError)
+    rather than pass unchecked.
     """
 
     def __init__(self, *, view_only: bool):
         self.view_only = view_only
         self._client_init_sent = False
         self._buffer = bytearray()
+        self._skipping = 0  # bytes of a dropped message still to come
 
     def feed(self, data: bytes) -> bytes:
         if not self._client_init_sent:
@@ -125,12 +133,21 @@ class ClientMessageFilter:
         self._buffer += data
         forwarded = bytearray()
         while self._buffer:
+            if self._skipping:
+                skipped = min(self._skipping, len(self._buffer))
+                del self._buffer[:skipped]
+                self._skipping -= skipped
+                continue
             length = _client_message_length(self._buffer)
-            if length is None or len(self._buffer) < length:
+            if length is None:
                 break
-            if self._buffer[0] in VIEWER_FORWARDED:
+            if self._buffer[0] not in VIEWER_FORWARDED:
+                self._skipping = length
+            elif len(self._buffer) >= length:
                 forwarded += self._buffer[:length]
-            del self._buffer[:length]
+                del self._buffer[:length]
+            else:
+                break  # a forwarded message is small (at most 256 KiB of encodings): wait for the rest
         return bytes(forwarded)
 
 
@@ -142,7 +159,7 @@ def _client_message_length(buffer: bytearray) -> int | None:
     if kind == SET_ENCODINGS:
         return None if len(buffer) < 4 else 4 + 4 * struct.unpack(">H", buffer[2:4])[0]
     if kind == CLIENT_CUT_TEXT:  # a negative length is the extended clipboard's; its size is the absolute value
-        return None if len(buffer) < 8 else 8 + abs(struct.unpack(">i", buffer[4:8])[0])
+        return None if len(buffer) < 8 else 8 + _cut_text_length(buffer)
     if kind == CLIENT_FENCE:
         return None if len(buffer) < 9 else 9 + buffer[8]
     if kind == QEMU:
@@ -151,3 +168,10 @@ def _client_message_length(buffer: bytearray) -> int | None:
         if buffer[1] == 0:  # extended key event
             return 12
     raise RfbError(f"a view-only client sent RFB message type {kind}, which the proxy does not pass")
+
+
+def _cut_text_length(buffer: bytearray) -> int:
+    length = abs(struct.unpack(">i", buffer[4:8])[0])
+    if length > MAX_CLIENT_CUT_TEXT:
+        raise RfbError(f"a client announced {length:,} bytes of clipboard; at most {MAX_CLIENT_CUT_TEXT:,} pass")
+    return length

@@ -4,7 +4,7 @@ import struct
 
 import pytest
 
-from apps.sessions.rfb import ClientMessageFilter, RfbError
+from apps.sessions.rfb import MAX_CLIENT_CUT_TEXT, ClientMessageFilter, RfbError
 
 SET_PIXEL_FORMAT = b"\x00" + bytes(19)
 SET_ENCODINGS = b"\x02\x00" + struct.pack(">H", 2) + struct.pack(">ii", 7, -223)
@@ -48,3 +48,23 @@ def test_a_viewer_message_that_cannot_be_sized_ends_the_connection(message):
     viewer.feed(b"\x01")
     with pytest.raises(RfbError, match="does not pass"):
         viewer.feed(message)
+
+
+def test_a_large_dropped_clipboard_is_skipped_as_it_streams_not_held():
+    viewer = ClientMessageFilter(view_only=True)
+    assert viewer.feed(b"\x01") == b"\x01"
+    size = 8 * 1024**2
+    assert viewer.feed(b"\x06\x00\x00\x00" + struct.pack(">I", size)) == b""
+    chunk = b"x" * 65536
+    for _ in range(size // len(chunk)):
+        assert viewer.feed(chunk) == b""
+        assert len(viewer._buffer) == 0  # nothing of the clipboard is kept
+    assert viewer.feed(UPDATE_REQUEST) == UPDATE_REQUEST
+
+
+@pytest.mark.parametrize("announced", [2**31 - 1, -(2**31), MAX_CLIENT_CUT_TEXT + 1])
+def test_a_clipboard_announced_beyond_the_cap_ends_the_connection(announced):
+    viewer = ClientMessageFilter(view_only=True)
+    viewer.feed(b"\x01")
+    with pytest.raises(RfbError, match="bytes of clipboard"):
+        viewer.feed(b"\x06\x00\x00\x00" + struct.pack(">i", announced))
