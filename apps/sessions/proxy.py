@@ -1,8 +1,17 @@
-"""HTTP half of the session proxy: the workspace's web client (noVNC) fetched from the container."""
+"""HTTP half of the session proxy: the web client a KasmVNC-style workspace serves itself.
+
+A container's user controls every byte it serves, so nothing it serves runs as active content on
+the platform's origin. Our pages draw every desktop with our own copy of noVNC and proxy only the
+WebSocket; noVNC-protocol workspaces get no HTTP proxy at all. A KasmVNC workspace's own client is
+still reachable for clients that want it, but answered with `Content-Security-Policy: sandbox
+allow-scripts allow-forms` (no allow-same-origin): its scripts run in an opaque origin, without
+our cookies, CSRF token or same-origin API access.
+"""
 
 from __future__ import annotations
 
 import base64
+import re
 import ssl
 import urllib.error
 import urllib.request
@@ -13,6 +22,24 @@ from apps.sessions.models import Session
 
 FORWARDED_HEADERS = ("Content-Type", "Cache-Control", "Last-Modified", "ETag")
 MAX_BODY = 50 * 1024**2
+SANDBOX_HEADERS = {
+    "Content-Security-Policy": "sandbox allow-scripts allow-forms",
+    "X-Content-Type-Options": "nosniff",
+}
+# What a viewer may fetch of a workspace's own client: its static files, not its APIs (KasmVNC
+# serves e.g. api/get_screenshot and file downloads with the owner's credential).
+VIEWER_STATIC_PATH = re.compile(
+    r"(?!api/|downloads?/)([\w.-]+/)*[\w.-]+\.(html|js|css|png|jpe?g|gif|svg|ico|woff2?|ttf|map)\Z"
+)
+
+
+def workspace_serves_http(session: Session) -> bool:
+    """Only KasmVNC-style workspaces have a client of their own worth proxying."""
+    return session.image.stream_protocol == StreamProtocol.KASMVNC
+
+
+def viewer_may_fetch(path: str) -> bool:
+    return ".." not in path.split("/") and VIEWER_STATIC_PATH.match(path) is not None
 
 
 def kasmvnc_authorization(session: Session) -> str:

@@ -70,13 +70,21 @@ def shared_session_get(share_id: str) -> Session | None:
     return Session.objects.select_related("owner", "image", "agent").filter(share_id=key).first()
 
 
-def share_join(*, share_id: str, user) -> JoinedShare:
-    """Join a shared session view-only (again, after a reload); kicked users are refused."""
+def share_link_check(*, share_id: str, user) -> Session:
+    """The session a share link opens for `user`, or an error saying why it opens nothing."""
     session = shared_session_get(share_id)
     if session is None or session.status not in (SessionStatus.RUNNING, SessionStatus.STARTING):
         raise ApplicationError("This share link is not valid any more: ask the owner for a new one.")
     if session.owner_id == user.pk:
         raise ApplicationError("This is your own session; open it from My sessions.")
+    if ShareViewer.objects.filter(session=session, user=user, kicked_at__isnull=False).exists():
+        raise ApplicationError(f"{session.owner.username} removed you from this shared session.")
+    return session
+
+
+def share_join(*, share_id: str, user) -> JoinedShare:
+    """Join a shared session view-only (again, after a reload); kicked users are refused."""
+    session = share_link_check(share_id=share_id, user=user)
     token = generate_secret()
     viewer, created = ShareViewer.objects.get_or_create(
         session=session, user=user, defaults={"token_hash": hash_secret(token)}

@@ -9,7 +9,7 @@ from apps.common.errors import ApplicationError
 from apps.images.models import Image
 from apps.images.selectors import image_list_launchable
 from apps.sessions.choices import SessionStatus
-from apps.sessions.proxy import workspace_fetch
+from apps.sessions.proxy import SANDBOX_HEADERS, viewer_may_fetch, workspace_fetch, workspace_serves_http
 from apps.sessions.selectors import (
     session_for_proxy,
     session_get,
@@ -24,7 +24,14 @@ from apps.sessions.services import (
     session_request,
     session_resume,
 )
-from apps.sessions.sharing import session_sharing_disable, session_sharing_enable, share_join, share_viewer_kick
+from apps.sessions.sharing import (
+    session_sharing_disable,
+    session_sharing_enable,
+    share_join,
+    share_link_check,
+    share_viewer_active,
+    share_viewer_kick,
+)
 
 
 @login_required
@@ -85,12 +92,18 @@ def session_share_kick(request, kasm_id):
 
 @login_required
 def share_view(request, share_id):
-    """A viewer's page: the shared desktop, view-only, with the share's chat."""
+    """A viewer's page: the shared desktop, view-only, with the share's chat. Opening the link
+    (a GET, which a mail scanner or an embedded image may make) only shows a Join button; joining
+    is the POST it sends."""
     try:
-        joined = share_join(share_id=share_id, user=request.user)
+        if request.method == "POST":
+            share_join(share_id=share_id, user=request.user)
+            return redirect("share-view", share_id=share_id)
+        session = share_link_check(share_id=share_id, user=request.user)
     except ApplicationError as error:
         return render(request, "sessions/share_unavailable.html", {"reason": error.message}, status=403)
-    return render(request, "sessions/share.html", {"session": joined.session})
+    joined = share_viewer_active(session, request.user) is not None
+    return render(request, "sessions/share.html", {"session": session, "joined": joined})
 
 
 @login_required
@@ -145,18 +158,28 @@ def my_sessions(request):
 
 
 def workspace_http(request, kasm_id, path=""):
-    """The session proxy for HTTP (the web client's files): owner and viewers, as for the WebSocket."""
+    """The session proxy for HTTP: the web client a KasmVNC-style workspace serves itself, sandboxed
+    (see apps/sessions/proxy.py). Owner and viewers as for the WebSocket; viewers reach only the
+    client's static files."""
     access = session_for_proxy(kasm_id=kasm_id, user=request.user, cookies=request.COOKIES)
     if access is None:
-        return HttpResponse("Not your session, or it is not running.", status=403, content_type="text/plain")
+        return _plain("Not your session, or it is not running.", status=403)
+    if not workspace_serves_http(access.session):
+        return _plain("This workspace's desktop is drawn by the platform; only its WebSocket is proxied.", status=404)
+    if access.view_only and not viewer_may_fetch(path):
+        return _plain("Viewers reach only the workspace client's static files.", status=403)
     if not session_is_reachable(access.session):
-        message = "The workspace is still starting; try again in a moment."
-        return HttpResponse(message, status=503, content_type="text/plain", headers={"Retry-After": "1"})
+        return _plain("The workspace is still starting; try again in a moment.", status=503, retry_after=1)
     status, headers, body = workspace_fetch(access.session, path, request.META.get("QUERY_STRING", ""))
     response = HttpResponse(body, status=status)
-    for name, value in headers.items():
+    for name, value in {**headers, **SANDBOX_HEADERS}.items():
         response[name] = value
     return response
+
+
+def _plain(message: str, *, status: int, retry_after: int = 0) -> HttpResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8", headers=headers)
 
 
 @console_admin_required

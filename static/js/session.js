@@ -1,3 +1,4 @@
+import { connectDesktop } from "./desktop.js";
 import { onLiveUpdate } from "./live.js";
 
 const root = document.getElementById("session");
@@ -11,8 +12,8 @@ function show(status, message) {
   document.getElementById("session-status").textContent = status;
   document.getElementById("session-message").textContent = message || "";
   if (status === "running" && desktop.hidden) {
-    desktop.src = desktop.dataset.src;
     desktop.hidden = false;
+    connectDesktop(desktop, { path: desktop.dataset.path, viewOnly: false });
     document.getElementById("share-panel").hidden = false;
     document.getElementById("session-progress").hidden = true;
   }

@@ -14,12 +14,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def wait_for_desktop_drawn(page) -> None:
     try:
-        page.frame_locator("#session-desktop").locator("canvas").first.wait_for(timeout=30_000)
+        page.locator("#session-desktop canvas").first.wait_for(timeout=30_000)
     except PlaywrightTimeout:
         page.reload()  # Chromium may abort loads with ERR_NETWORK_CHANGED when Docker adds an interface
-        page.frame_locator("#session-desktop").locator("canvas").first.wait_for(timeout=60_000)
-    frame = next(f for f in page.frames if "/vnc/vnc.html" in f.url)
-    wait_for(lambda: frame.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=60, what="the desktop drawn")
+        page.locator("#session-desktop canvas").first.wait_for(timeout=60_000)
+    wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=60, what="the desktop drawn")
 
 
 def test_owner_shares_viewer_watches_and_chats(browser, page, platform, alice, carol, desktop_image, tmp_path):
@@ -39,6 +38,7 @@ def test_owner_shares_viewer_watches_and_chats(browser, page, platform, alice, c
     try:
         log_in(viewer, platform, CAROL, PASSWORDS[CAROL])
         viewer.goto(share_link)
+        viewer.click("#share-join-button")
         wait_for_desktop_drawn(viewer)
         viewer.wait_for_selector("#chat[data-connected=true]")
         page.wait_for_selector(f"#chat-presence >> text={CAROL}")

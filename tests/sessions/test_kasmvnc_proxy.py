@@ -39,6 +39,9 @@ def test_proxy_speaks_https_basic_auth_and_vnc_auth_to_a_kasmvnc_workspace(
     with running_daphne({"DATABASE_URL": live_database_url, "REDIS_URL": redis_url}) as base_url:
         page = requests.get(f"{base_url}/desktop/{session.hex_id}/vnc/index.html", cookies=cookies, timeout=10)
         assert page.status_code == 200 and page.text == "KasmVNC client page\n"
+        # Its scripts run sandboxed: an opaque origin, without our cookies or same-origin access.
+        assert page.headers["Content-Security-Policy"] == "sandbox allow-scripts allow-forms"
+        assert page.headers["X-Content-Type-Options"] == "nosniff"
         url = base_url.replace("http", "ws") + f"/desktop/{session.hex_id}/vnc/websockify"
         header = {"Cookie": f"username={session.owner.username}; session_token={token}"}
         with connect(url, origin=base_url, additional_headers=header, open_timeout=10) as websocket:

@@ -38,8 +38,9 @@ def test_owner_shares_and_a_logged_in_user_watches_view_only(client, alice, caro
     assert client.get(f"/share/{session.share_id}/").status_code == 403  # the owner uses their own page
 
     client.force_login(carol)
+    client.post(f"/share/{session.share_id}/")  # the page's Join button
     page = client.get(f"/share/{session.share_id}/").content.decode()
-    assert "view_only=1" in page and f"path=desktop/{session.hex_id}/vnc/websockify" in page
+    assert 'data-view-only="true"' in page and f'data-path="desktop/{session.hex_id}/vnc/websockify"' in page
     assert access(session, carol).view_only is True
     assert access(session, alice).view_only is False
 
@@ -107,8 +108,63 @@ def test_a_non_ascii_username_cookie_reaches_the_session_however_the_client_enco
     assert carol.username == "Zoë.Müller@example.de" and access(session, cookies=cookies).view_only is True
 
 
+@pytest.fixture
+def kasmvnc_session(alice):
+    """A running KasmVNC-style session (it serves its own client over HTTP) with nothing listening."""
+    agent = Agent.objects.create(hostname="kasmvnc-host", address="127.0.0.1", status="online")
+    image = Image.objects.create(docker_image="kasmweb/desktop:1", friendly_name="K", stream_protocol="kasmvnc")
+    return Session.objects.create(owner=alice, image=image, agent=agent, status=SessionStatus.RUNNING, host_port=1)
+
+
 @pytest.mark.parametrize("path", ["index.html", "a%3Fq%23frag%09tab", "..%2f..%2fetc"])
-def test_a_workspace_that_does_not_answer_is_a_502_whatever_the_path(client, alice, session, path):
+def test_a_workspace_that_does_not_answer_is_a_502_whatever_the_path(client, alice, kasmvnc_session, path):
     client.force_login(alice)
-    response = client.get(f"/desktop/{session.hex_id}/vnc/{path}")
+    response = client.get(f"/desktop/{kasmvnc_session.hex_id}/vnc/{path}")
     assert response.status_code == 502 and b"did not answer" in response.content
+
+
+def test_a_starting_workspace_answers_503_with_retry_after(client, alice, kasmvnc_session):
+    Session.objects.filter(pk=kasmvnc_session.pk).update(status=SessionStatus.PROVISIONING, host_port=None)
+    client.force_login(alice)
+    response = client.get(f"/desktop/{kasmvnc_session.hex_id}/vnc/index.html")
+    assert response.status_code == 503 and response["Retry-After"] == "1"
+
+
+def test_a_novnc_workspace_serves_nothing_over_http_only_its_websocket(client, alice, session):
+    client.force_login(alice)
+    for path in ("", "vnc.html", "app/ui.js"):
+        response = client.get(f"/desktop/{session.hex_id}/vnc/{path}")
+        assert response.status_code == 404 and b"only its WebSocket" in response.content
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("index.html", True),
+        ("dist/main.bundle.js", True),
+        ("api/get_screenshot", False),
+        ("api/x.js", False),
+        ("downloads/report.pdf", False),
+        ("", False),
+        ("websockify", False),
+    ],
+)
+def test_a_viewer_reaches_only_the_clients_static_files(client, carol, kasmvnc_session, path, allowed):
+    session_sharing_enable(session=kasmvnc_session)
+    share_join(share_id=kasmvnc_session.share_id, user=carol)
+    client.force_login(carol)
+    response = client.get(f"/desktop/{kasmvnc_session.hex_id}/vnc/{path}")
+    assert response.status_code == (502 if allowed else 403)  # 502: passed on, and nothing listens
+
+
+def test_opening_a_share_link_joins_only_on_post(client, carol, session):
+    session_sharing_enable(session=session)
+    client.force_login(carol)
+    page = client.get(f"/share/{session.share_id}/").content.decode()
+    assert 'id="share-join-button"' in page and "session-desktop" not in page
+    assert not session.viewers.exists()  # a GET (a link preview, an <img>) joins nobody
+    response = client.post(f"/share/{session.share_id}/")
+    assert response.status_code == 302 and session.viewers.get().user == carol
+    page = client.get(f"/share/{session.share_id}/").content.decode()
+    assert 'data-view-only="true"' in page and f"desktop/{session.hex_id}/vnc/websockify" in page
+    assert "/desktop/" not in page.split("data-path=")[0]  # no page of the container is embedded
