@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
+from apps.accounts.permissions import IsConsoleAdmin
 from apps.common import views as common_views
 from apps.common.converters import HexUuidConverter
 from apps.sessions.api.public import public_api
@@ -18,7 +19,7 @@ urlpatterns = [
     path("registry/", include("apps.registry.site_urls")),
     path("api/console/", include("apps.agents.api.urls")),
     path("api/console/", include("apps.sessions.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[IsConsoleAdmin]), name="api-schema"),
     path("django-admin/", admin.site.urls),
     path("media/<path:path>", common_views.media_file, name="media"),
 ]

@@ -89,6 +89,23 @@ def run_manage(*args: str, env: dict | None = None, check: bool = True) -> subpr
     return result
 
 
+@pytest.fixture(autouse=True)
+def sign_in_failures_forgotten():
+    """Failed sign-ins are counted in the cache, which outlives a test (Redis): each test starts clean."""
+    yield
+    from django.core.cache import cache
+
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        keys = list(client.scan_iter(match="*throttle:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
 @pytest.fixture
 def alice(django_user_model):
     return django_user_model.objects.create_user(username=ALICE, password=PASSWORDS[ALICE])

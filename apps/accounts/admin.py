@@ -15,5 +15,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "key", "owner", "enabled", "expires_at", "last_used_at"]
     list_filter = ["enabled", "expires_at"]
     search_fields = ["name", "key", "owner__username"]
-    # The secret hash is never editable: a new secret means a new key.
-    readonly_fields = ["key", "secret_hash", "last_used_at"]
+    # The secret's hash is never shown or edited: a new secret means a new key.
+    exclude = ["secret_hash"]
+    readonly_fields = ["key", "last_used_at"]

@@ -1,9 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from apps.accounts.forms import ThrottledLoginForm
+
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="accounts/login.html", authentication_form=ThrottledLoginForm),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -50,8 +50,7 @@ class ManagerTokenAdmin(admin.ModelAdmin):
 
     list_display = ["created_at", "expires_at"]
     list_filter = ["expires_at"]
-    search_fields = ["token_hash"]
-    readonly_fields = ["token_hash"]
+    exclude = ["token_hash"]
 
     def has_add_permission(self, request) -> bool:
         return False

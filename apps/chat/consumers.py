@@ -18,6 +18,8 @@ from apps.chat.selectors import chat_history, chat_message_as_dict, chat_session
 from apps.chat.services import chat_message_post
 from apps.common.errors import ApplicationError
 from apps.common.json_input import json_loads_bounded
+from apps.common.realtime import user_group
+from apps.sessions.services import TOPIC_ACCESS_REVOKED
 from apps.sessions.sharing import share_event_ends_access, share_group
 
 CLOSE_FORBIDDEN = 4403
@@ -31,15 +33,22 @@ def chat_group(session) -> str:
 class ShareChatConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.user = self.scope.get("user")
-        self.session = await database_sync_to_async(chat_session_for)(
-            share_id=self.scope["url_route"]["kwargs"]["share_id"], user=self.user
-        )
+        share_id = self.scope["url_route"]["kwargs"]["share_id"]
+        self.session = await database_sync_to_async(chat_session_for)(share_id=share_id, user=self.user)
         if self.session is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.groups_joined = [chat_group(self.session), share_group(self.session)]
+        self.groups_joined = [chat_group(self.session), share_group(self.session), user_group(self.user.pk)]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        # Checked again now that this socket hears kicks, the share's end and revocations: one that
+        # landed during the first check would otherwise be missed.
+        if await database_sync_to_async(chat_session_for)(share_id=share_id, user=self.user) is None:
+            for group in self.groups_joined:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            self.session = None
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
         await self.accept()
         history = await database_sync_to_async(chat_history)(self.session)
         await self._send_json({"type": "history", "messages": history})
@@ -102,8 +111,11 @@ class ShareChatConsumer(AsyncWebsocketConsumer):
             await self._send_presence()
 
     async def live_update(self, event: dict) -> None:
-        """Control messages of the share: it ended, or this user was kicked."""
-        if reason := share_event_ends_access(event, self.user.pk):
+        """Control messages: the share ended, this user was kicked, or their access was revoked."""
+        if event["topic"] == TOPIC_ACCESS_REVOKED:
+            await self._send_json({"type": "ended", "reason": "You were logged out."})
+            await self.close(code=CLOSE_FORBIDDEN)
+        elif reason := share_event_ends_access(event, self.user.pk):
             await self._send_json({"type": "ended", "reason": reason})
             await self.close(code=CLOSE_FORBIDDEN)
 

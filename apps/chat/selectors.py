@@ -16,7 +16,11 @@ def chat_message_as_dict(message: ChatMessage) -> dict:
 
 def chat_history(session: Session) -> list[dict]:
     """The most recent CHAT_HISTORY_SIZE messages, oldest first."""
-    recent = ChatMessage.objects.filter(session=session).select_related("sender").order_by("-created_at")
+    recent = (
+        ChatMessage.objects.filter(session=session, share_id=session.share_id or "")
+        .select_related("sender")
+        .order_by("-created_at")
+    )
     return [chat_message_as_dict(message) for message in reversed(recent[: settings.CHAT_HISTORY_SIZE])]
 
 

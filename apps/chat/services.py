@@ -27,4 +27,4 @@ def chat_message_post(*, session: Session, sender, body: object) -> ChatMessage:
             f"You are sending messages too fast (at most {settings.CHAT_RATE_LIMIT_MESSAGES} every "
             f"{settings.CHAT_RATE_LIMIT_SECONDS} s); wait a moment."
         )
-    return ChatMessage.objects.create(session=session, sender=sender, body=body)
+    return ChatMessage.objects.create(session=session, share_id=session.share_id, sender=sender, body=body)

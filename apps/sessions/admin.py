@@ -8,11 +8,12 @@ class SessionAdmin(admin.ModelAdmin):
     list_display = ["id", "owner", "image", "agent", "status", "created_at", "expires_at"]
     list_filter = ["status", "agent", "image"]
     search_fields = ["id", "owner__username", "container_id", "share_id"]
-    readonly_fields = ["vnc_password", "session_token_hash"]
+    # Secrets and hashes are never shown, not even read-only.
+    exclude = ["vnc_password", "session_token_hash"]
 
 
 @admin.register(ShareViewer)
 class ShareViewerAdmin(admin.ModelAdmin):
     list_display = ["user", "session", "created_at", "kicked_at"]
     search_fields = ["user__username", "session__share_id"]
-    readonly_fields = ["token_hash"]
+    exclude = ["token_hash"]

@@ -19,8 +19,8 @@ from apps.sessions.choices import STARTING_UP
 from apps.sessions.proxy import kasmvnc_authorization
 from apps.sessions.rfb import ByteReader, ClientMessageFilter, RfbError, accept_client, authenticate_to_server
 from apps.sessions.selectors import session_for_proxy, session_get, session_is_reachable
-from apps.sessions.services import TOPIC_SESSION_STATUS
-from apps.sessions.sharing import share_event_ends_access, share_group
+from apps.sessions.services import TOPIC_ACCESS_REVOKED, TOPIC_SESSION_STATUS
+from apps.sessions.sharing import share_event_ends_access, share_group_of
 
 logger = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
@@ -38,19 +38,25 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
     upstream = None
 
     async def connect(self) -> None:
-        access = await database_sync_to_async(session_for_proxy)(
-            kasm_id=self.scope["url_route"]["kwargs"]["kasm_id"],
-            user=self.scope.get("user"),
-            cookies=self.scope.get("cookies", {}),
-        )
+        kasm_id = self.scope["url_route"]["kwargs"]["kasm_id"]
+        # Listen for the share ending (or a kick) before checking access, so that a revocation in
+        # between is never missed: its event waits in this socket's channel until connect returns.
+        self.share_group = share_group_of(kasm_id)
+        await self.channel_layer.group_add(self.share_group, self.channel_name)
+        access = await self._access(kasm_id)
+        if access is not None:
+            # Likewise for a logout everywhere, a lock or a disable of this user: join, then check again.
+            self.revocation_group = user_group(access.user_id)
+            await self.channel_layer.group_add(self.revocation_group, self.channel_name)
+            access = await self._access(kasm_id)
         if access is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        if not access.view_only:  # the owner's socket does not end with the share
+            await self.channel_layer.group_discard(self.share_group, self.channel_name)
+            self.share_group = None
         session, self.access = access.session, access
         self.client_filter = ClientMessageFilter(view_only=access.view_only)
-        if access.view_only:  # turning sharing off or a kick closes this socket
-            self.share_group = share_group(session)
-            await self.channel_layer.group_add(self.share_group, self.channel_name)
         self.from_browser: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.flow = flow_control(self.scope)
         subprotocol = "binary" if "binary" in self.scope.get("subprotocols", []) else None
@@ -71,6 +77,11 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
         await self.accept(subprotocol)
         self.pump = asyncio.create_task(self._relay(upstream_reader))
 
+    async def _access(self, kasm_id):
+        return await database_sync_to_async(session_for_proxy)(
+            kasm_id=kasm_id, user=self.scope.get("user"), cookies=self.scope.get("cookies", {})
+        )
+
     async def receive(self, text_data=None, bytes_data=None) -> None:
         await self.from_browser.put(bytes_data if bytes_data is not None else text_data.encode())
         if self.from_browser.qsize() >= BROWSER_QUEUE_LIMIT:
@@ -83,16 +94,18 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
         return data
 
     async def live_update(self, event: dict) -> None:
-        """A starting session changed status; or a viewer's desktop ends with the share or a kick."""
+        """A starting session changed status; or the socket ends: the share ended, this viewer was
+        kicked, or this user's access was revoked."""
         if event["topic"] == TOPIC_SESSION_STATUS:
-            if event["payload"]["kasm_id"] == self.access.session.hex_id:
+            if event["payload"]["kasm_id"] == self.access.session.hex_id and hasattr(self, "status_changed"):
                 self.status_changed.set()
-        elif share_event_ends_access(event, self.access.user_id):
+        elif share_event_ends_access(event, self.access.user_id) or event["topic"] == TOPIC_ACCESS_REVOKED:
             await self.from_browser.put(None)
             await self.close(code=CLOSE_FORBIDDEN)
 
     async def disconnect(self, code) -> None:
-        for group in (getattr(self, "share_group", None), getattr(self, "status_group", None)):
+        groups = ("share_group", "status_group", "revocation_group")
+        for group in {getattr(self, name, None) for name in groups}:
             if group:
                 await self.channel_layer.group_discard(group, self.channel_name)
         if hasattr(self, "from_browser"):
@@ -119,7 +132,8 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             logger.warning("Proxy could not reach session %s: %s", session.hex_id, error)
             await self.close(code=CLOSE_UPSTREAM_FAILED)
             return
-        await self.channel_layer.group_discard(self.status_group, self.channel_name)
+        if self.status_group != self.revocation_group:  # the owner stays in their group for revocations
+            await self.channel_layer.group_discard(self.status_group, self.channel_name)
         self.status_group = None
         await self._relay(upstream_reader)
 

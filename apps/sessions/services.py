@@ -26,11 +26,12 @@ from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.container_environment import container_environment, start_url_checked
 from apps.sessions.dispatch import send_to_agent_after_commit
-from apps.sessions.models import Session
+from apps.sessions.models import Session, ShareViewer
 from apps.sessions.scheduler import session_place
 
 logger = logging.getLogger(__name__)
 TOPIC_SESSION_STATUS = "session.status"  # pushed to the owner's group on every status change
+TOPIC_ACCESS_REVOKED = "access.revoked"  # pushed to a user's group: their desktop and chat sockets close
 
 # States in which a session holds its reservation on the agent.
 HOLDING = [
@@ -263,6 +264,14 @@ def _as_uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
+
+
+def user_access_revoke(*, user_id: int) -> None:
+    """A user logged out everywhere, locked or disabled: the session tokens of their sessions and
+    their viewer tokens stop working, and their open desktop and chat sockets close."""
+    Session.objects.filter(owner_id=user_id).exclude(session_token_hash="").update(session_token_hash="")
+    ShareViewer.objects.filter(user_id=user_id).exclude(token_hash="").update(token_hash="")
+    push_after_commit(group=user_group(user_id), topic=TOPIC_ACCESS_REVOKED, payload={"user_id": user_id})
 
 
 def sessions_flag_agent_offline(*, agent: Agent) -> int:

@@ -24,7 +24,12 @@ TOPIC_SHARE_KICKED = "share.kicked"
 
 
 def share_group(session: Session) -> str:
-    return f"share-{session.hex_id}"
+    return share_group_of(session.hex_id)
+
+
+def share_group_of(kasm_id) -> str:
+    """The share group of the session `kasm_id` (a UUID or its hex), known before the session is read."""
+    return f"share-{uuid.UUID(str(kasm_id)).hex}"
 
 
 def share_event_ends_access(event: dict, user_id: int) -> str:

@@ -1,9 +1,12 @@
-"""Receivers of the agents app's news (connected in SessionsConfig.ready)."""
+"""Receivers of the news of the apps below (connected in SessionsConfig.ready)."""
 
+from django.conf import settings
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from apps.accounts.models import Profile
 from apps.agents.signals import agent_checked_in, agent_went_offline
-from apps.sessions.services import sessions_flag_agent_offline, sessions_reconcile
+from apps.sessions.services import sessions_flag_agent_offline, sessions_reconcile, user_access_revoke
 
 
 @receiver(agent_checked_in, dispatch_uid="sessions_reconcile_on_checkin")
@@ -14,3 +17,16 @@ def reconcile_on_checkin(sender, agent, containers, **kwargs) -> None:
 @receiver(agent_went_offline, dispatch_uid="sessions_flag_on_agent_offline")
 def flag_on_agent_offline(sender, agent, **kwargs) -> None:
     sessions_flag_agent_offline(agent=agent)
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="sessions_revoke_on_disable")
+def revoke_on_disable(sender, instance, created, **kwargs) -> None:
+    """Whoever disables a user (the API, the console, the Django admin) ends their access at once."""
+    if not created and not instance.is_active:
+        user_access_revoke(user_id=instance.pk)
+
+
+@receiver(post_save, sender=Profile, dispatch_uid="sessions_revoke_on_lock")
+def revoke_on_lock(sender, instance, **kwargs) -> None:
+    if instance.locked:
+        user_access_revoke(user_id=instance.user_id)

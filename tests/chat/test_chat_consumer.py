@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from apps.chat.consumers import ShareChatConsumer
 from apps.chat.models import ChatMessage
-from apps.sessions.sharing import session_sharing_disable, share_viewer_kick
+from apps.sessions.sharing import session_sharing_disable, session_sharing_enable, share_join, share_viewer_kick
 from tests.personas import ALICE, CAROL, DAVE
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -78,7 +78,7 @@ async def test_history_of_recent_messages_on_join(shared_session, alice, carol, 
     settings.CHAT_HISTORY_SIZE = 3
     for number in range(5):
         await database_sync_to_async(ChatMessage.objects.create)(
-            session=shared_session, sender=alice, body=f"m{number}"
+            session=shared_session, share_id=shared_session.share_id, sender=alice, body=f"m{number}"
         )
     viewer = await join(carol, shared_session.share_id)
     history = (await next_of(viewer, "history"))["messages"]
@@ -132,3 +132,17 @@ async def test_the_embedded_in_memory_layer_serves_a_single_process(shared_sessi
     await send(viewer, "in memory")
     assert (await next_of(owner, "message"))["body"] == "in memory"
     await asyncio.gather(owner.disconnect(), viewer.disconnect())
+
+
+async def test_viewers_of_a_new_link_do_not_read_the_last_links_chat(shared_session, alice, carol):
+    owner = await join(alice, shared_session.share_id)
+    await next_of(owner, "history")
+    await send(owner, "for the first link's viewers only")
+    await next_of(owner, "message")
+    await owner.disconnect()
+    await database_sync_to_async(session_sharing_disable)(session=shared_session)
+    await database_sync_to_async(session_sharing_enable)(session=shared_session)
+    await database_sync_to_async(share_join)(share_id=shared_session.share_id, user=carol)
+    viewer = await join(carol, shared_session.share_id)
+    assert (await next_of(viewer, "history"))["messages"] == []
+    await viewer.disconnect()

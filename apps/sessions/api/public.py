@@ -26,6 +26,7 @@ from apps.accounts.services import (
     user_is_privileged,
     username_checked,
 )
+from apps.accounts.throttle import TooManyFailures, client_address, failure_record, failures_check, failures_clear
 from apps.common.errors import ApplicationError, InvalidInput
 from apps.images.models import Image
 from apps.sessions.api import public_format as fmt
@@ -33,7 +34,7 @@ from apps.sessions.choices import SessionStatus
 from apps.sessions.exec_commands import ExecRefused, exec_user_checked
 from apps.sessions.models import Session
 from apps.sessions.selectors import session_get
-from apps.sessions.services import LIVE, session_destroy, session_keepalive, session_request
+from apps.sessions.services import LIVE, session_destroy, session_keepalive, session_request, user_access_revoke
 from apps.sessions.sharing import session_sharing_enable, share_join, shared_session_get
 from kasm.celery import agent_queue_name, app
 
@@ -74,7 +75,9 @@ def public_api(request, name: str):
         return _error(400, "The body must be a JSON object.")
     body = _nulls_dropped(body)
     try:
-        api_key = api_key_authenticate(key=_text(body, "api_key"), secret=_text(body, "api_key_secret"))
+        api_key = _api_key(body, address=client_address(request.META))
+    except TooManyFailures as error:
+        return _error(429, error.message)
     except ApplicationError as error:
         return _error(401, error.message)
     except ApiError:
@@ -104,6 +107,19 @@ def _nulls_dropped(body: dict, depth: int = 3) -> dict:
         for name, value in body.items()
         if value is not None
     }
+
+
+def _api_key(body: dict, *, address: str) -> ApiKey:
+    """The key the body authenticates with; failures count against the key and the address."""
+    identities = {"key": _text(body, "api_key"), "address": address}
+    failures_check("api_key", identities)
+    try:
+        api_key = api_key_authenticate(key=identities["key"], secret=_text(body, "api_key_secret"))
+    except ApplicationError:
+        failure_record("api_key", identities)
+        raise
+    failures_clear("api_key", {"key": identities["key"]})
+    return api_key
 
 
 def _error(status: int, message: str) -> JsonResponse:
@@ -415,6 +431,7 @@ def logout_user(api_key: ApiKey, body: dict) -> dict:
     for web_session in WebSession.objects.filter(expire_date__gt=timezone.now()):
         if web_session.get_decoded().get("_auth_user_id") == str(user.pk):
             web_session.delete()
+    user_access_revoke(user_id=user.pk)
     return {}
 
 
