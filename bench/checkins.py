@@ -14,6 +14,7 @@ import time
 from datetime import timedelta
 
 from _django import test_database
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 
@@ -36,6 +37,9 @@ def sessions_for(agent, owner, image) -> list[str]:
     Session.objects.bulk_create(sessions)
     Agent.objects.filter(pk=agent.pk).update(reserved_sessions=3, reserved_cores=3)
     return [session.hex_id for session in sessions]
+
+
+CREDENTIAL = "bench-agent-credential-" + "b" * 32
 
 
 def report(index: int, session_ids: list[str]) -> dict:
@@ -65,18 +69,21 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    settings.AGENT_AUTO_APPROVE = True  # the benchmark's agents are trusted: it measures check-ins, not approval
     with test_database():
         token = manager_token_rotate(grace=timedelta(minutes=5))
         owner = get_user_model().objects.create_user(username="bench")
         image = Image.objects.create(docker_image="kasm-local/busybox-test:latest", friendly_name="bench")
         messages = []
         for index in range(args.agents):  # registration round, not timed
-            agent = agent_checkin(token=token, report=host_report_from_message(report(index, [])))
+            agent = agent_checkin(
+                credential=CREDENTIAL, token=token, report=host_report_from_message(report(index, []))
+            )
             messages.append(report(index, sessions_for(agent, owner, image)))
         started_wall, started_cpu = time.perf_counter(), time.process_time()
         for _ in range(args.rounds):
             for message in messages:
-                agent_checkin(token=token, report=host_report_from_message(message))
+                agent_checkin(credential=CREDENTIAL, token=token, report=host_report_from_message(message))
         wall, cpu = time.perf_counter() - started_wall, time.process_time() - started_cpu
     count = args.agents * args.rounds
     rate = count / wall

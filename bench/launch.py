@@ -87,7 +87,12 @@ def main() -> None:
         from django.contrib.auth import get_user_model
 
         token = manager_token_rotate(grace=timedelta(minutes=5))
-        env = {"DATABASE_URL": database_url, "REDIS_URL": settings.REDIS_URL, "AGENT_CHECKIN_INTERVAL": "5"}
+        env = {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": settings.REDIS_URL,
+            "AGENT_AUTO_APPROVE": "true",
+            "AGENT_CHECKIN_INTERVAL": "5",
+        }
         workers = Workers(env)
         workers.start("manager", "-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", "2", "-n", "bm@%h")
         agent_command = ["manage.py", "run_agent", "--name", "bench", "--concurrency", "2"]

@@ -26,7 +26,7 @@ def main() -> None:
     with test_database():
         # 100 agents of 8 cores / 32 GiB take 8 sessions of 1 core each: 800 fit, the rest is refused.
         Agent.objects.bulk_create(
-            Agent(hostname=f"a{n:03d}", address="127.0.0.1", status="online", cores=8, memory=32 * GIB)
+            Agent(hostname=f"a{n:03d}", address="127.0.0.1", status="online", approved=True, cores=8, memory=32 * GIB)
             for n in range(args.agents)
         )
         image = Image.objects.create(docker_image="x/y:1", friendly_name="bench", cores=1, memory=2 * GIB)

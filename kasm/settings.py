@@ -245,7 +245,11 @@ WORKSPACE_RECIPES_DIR = BASE_DIR / "workspaces"
 # Set on agent workers (`manage.py run_agent` sets them): which agent this process is.
 AGENT_NAME = os.environ.get("AGENT_NAME", "")
 AGENT_ADDRESS = os.environ.get("AGENT_ADDRESS", "127.0.0.1")
-MANAGER_TOKEN = os.environ.get("MANAGER_TOKEN", "")  # what an agent worker presents to the manager
+MANAGER_TOKEN = os.environ.get("MANAGER_TOKEN", "")  # what a new agent enrols with
+AGENT_CREDENTIAL = os.environ.get("AGENT_CREDENTIAL", "")  # the agent's own secret, bound to its name at enrolment
+# A newly enrolled agent waits for an admin's approval in the console unless this is on (`make up` turns it
+# on for the single-machine install, where the only agent is the one it starts).
+AGENT_AUTO_APPROVE = env_bool("AGENT_AUTO_APPROVE", False)
 AGENT_CHECKIN_INTERVAL = env_int("AGENT_CHECKIN_INTERVAL", 30)  # seconds
 AGENT_OFFLINE_AFTER_MISSED_CHECKINS = env_int("AGENT_OFFLINE_AFTER_MISSED_CHECKINS", 3)
 AGENT_STATS_RETENTION_DAYS = env_int("AGENT_STATS_RETENTION_DAYS", 14)

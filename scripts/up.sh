@@ -9,6 +9,8 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 export DJANGO_SETTINGS_MODULE=kasm.settings
+# The one agent of a single-machine install is the one this script starts: approve it on enrolment.
+export AGENT_AUTO_APPROVE=${AGENT_AUTO_APPROVE:-true}
 export FIRST_PARTY_REGISTRY_URL=${FIRST_PARTY_REGISTRY_URL:-http://$HOST:$PORT/registry/}
 export PATH="$PWD/.venv/bin:$PATH"
 AGENT_NAME=${AGENT_NAME:-$(hostname -s)}

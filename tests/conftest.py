@@ -164,7 +164,12 @@ def platform(live_database_url, redis_url, docker_url, built_images):
     from tests.workers import Workers, wait_for
 
     token = manager_token_rotate(grace=timedelta(minutes=5))
-    env = {"DATABASE_URL": live_database_url, "REDIS_URL": redis_url, "AGENT_CHECKIN_INTERVAL": "2"}
+    env = {
+        "DATABASE_URL": live_database_url,
+        "REDIS_URL": redis_url,
+        "AGENT_AUTO_APPROVE": "true",
+        "AGENT_CHECKIN_INTERVAL": "2",
+    }
     workers = Workers(env)
     workers.start("manager", "-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", "2", "-n", "mgr-s@%h")
     command = ["manage.py", "run_agent", "--name", "local", "--docker-url", docker_url, "--concurrency", "4"]

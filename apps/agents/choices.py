@@ -2,7 +2,7 @@ from django.db import models
 
 
 class AgentStatus(models.TextChoices):
-    PENDING = "pending", "Registered, no check-in yet"
+    PENDING = "pending", "Waiting for an admin's approval"
     ONLINE = "online", "Online"
     OFFLINE = "offline", "Offline (missed check-ins)"
 

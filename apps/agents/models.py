@@ -23,7 +23,15 @@ class Agent(BaseModel):
     """A Docker host that runs session containers, as last reported by its check-in."""
 
     hostname = models.CharField(max_length=255, unique=True)
-    address = models.CharField(max_length=255, help_text="Address the manager reaches the agent's ports at.")
+    address = models.CharField(
+        max_length=255,
+        help_text="Where the manager reaches the agent; set at enrolment, changed by admins only.",
+    )
+    reported_address = models.CharField(
+        max_length=255, blank=True, help_text="An address the agent reports that differs from its address (not used)."
+    )
+    credential_hash = models.CharField(max_length=64, blank=True, help_text="Hash of the agent's own credential.")
+    approved = models.BooleanField(default=False, help_text="Approved by an admin: only then does it get sessions.")
     zone = models.ForeignKey(Zone, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents")
     enabled = models.BooleanField(default=True, help_text="Disabled agents get no new sessions (drain).")
     status = models.CharField(max_length=16, choices=AgentStatus.choices, default=AgentStatus.PENDING)

@@ -104,7 +104,7 @@ def image_sync_plan(agent: Agent) -> ImageSyncPlan:
 
 
 def agents_online() -> QuerySet[Agent]:
-    return Agent.objects.filter(status=AgentStatus.ONLINE)
+    return Agent.objects.filter(status=AgentStatus.ONLINE, approved=True)
 
 
 def agent_stat_series(agent: Agent, *, since: datetime) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -17,15 +18,23 @@ from apps.agents.models import Agent, AgentImage, AgentStat, Gpu, ManagerToken
 from apps.agents.selectors import agent_capacity, agent_reserved
 from apps.agents.signals import agent_checked_in, agent_went_offline
 from apps.common.errors import ApplicationError
-from apps.common.hashing import generate_secret, hash_secret
+from apps.common.hashing import generate_secret, hash_secret, secret_matches
 from apps.common.installation import installation_id
 from apps.common.realtime import CONSOLE_GROUP, push_after_commit
 
 logger = logging.getLogger(__name__)
 
 
-class InvalidManagerToken(ApplicationError):
-    """An agent presented a token the manager does not accept (never, or no longer)."""
+class AgentRefused(ApplicationError):
+    """A check-in or report the manager does not accept; the service has logged why."""
+
+
+class InvalidManagerToken(AgentRefused):
+    """A new agent presented a token the manager does not accept (never, or no longer)."""
+
+
+MIN_CREDENTIAL_LENGTH = 32
+AGENT_ADDRESS_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.:-]{0,252}\Z|\[[0-9A-Fa-f:.]{2,45}\]\Z")
 
 
 @transaction.atomic
@@ -47,18 +56,10 @@ def manager_token_is_valid(token: str, *, now: datetime | None = None) -> bool:
 
 
 @transaction.atomic
-def agent_checkin(*, token: str, report: HostReport, now: datetime | None = None) -> Agent:
-    """Record a check-in: registers an unknown agent, marks it online, keeps the stats history."""
+def agent_checkin(*, token: str, credential: str, report: HostReport, now: datetime | None = None) -> Agent:
+    """Record a check-in: enrols an unknown agent, marks an approved one online, keeps the stats history."""
     now = now or timezone.now()
-    if not manager_token_is_valid(token, now=now):
-        logger.warning("Refused check-in from agent %r: invalid or expired manager token", report.hostname)
-        raise InvalidManagerToken(
-            f"Agent '{report.hostname}' presented an invalid or expired manager token; "
-            "configure it with the current token (manage.py manager_token --rotate prints a new one)."
-        )
-    agent, created = Agent.objects.select_for_update().get_or_create(
-        hostname=report.hostname, defaults={"address": report.address}
-    )
+    agent, created = _agent_identified(token=token, credential=credential, report=report, now=now)
     came_back = agent.status == AgentStatus.OFFLINE
     had_gpus, images_changed = agent.gpus > 0, created or agent.images_present != report.images
     _apply_report(agent, report, now)
@@ -77,15 +78,45 @@ def agent_checkin(*, token: str, report: HostReport, now: datetime | None = None
     if images_changed:
         _sync_image_presence(agent, report.images)
     if created or came_back:
-        logger.info("Agent %s is %s", agent.hostname, "registered" if created else "back online")
-    agent_checked_in.send(sender=Agent, agent=agent, containers=_own_containers(agent, report))
+        logger.info("Agent %s is %s", agent.hostname, "enrolled" if created else "back online")
+    if agent.approved:  # a pending agent runs nothing of ours yet: there is nothing to reconcile
+        agent_checked_in.send(sender=Agent, agent=agent, containers=_own_containers(agent, report))
     push_after_commit(group=CONSOLE_GROUP, topic="agent.checkin", payload={"agent": agent.hex_id})
     return agent
 
 
+def _agent_identified(*, token: str, credential: str, report: HostReport, now: datetime) -> tuple[Agent, bool]:
+    """The agent a check-in comes from. An enrolled agent proves itself with its own credential; the
+    manager token only enrols: a new name, or an agent enrolled before credentials existed, binds
+    the credential it presents to its name. (Agent, enrolled now)."""
+    agent = Agent.objects.select_for_update().filter(hostname=report.hostname).first()
+    if agent is not None and agent.credential_hash:
+        if not secret_matches(credential, agent.credential_hash):
+            logger.warning("Refused check-in as agent %r: not the credential it enrolled with", report.hostname)
+            raise AgentRefused(
+                f"A check-in as agent '{report.hostname}' presented another credential than the one that agent "
+                "enrolled with; if the host was reinstalled, delete the agent in the console to enrol it again."
+            )
+        return agent, False
+    if not manager_token_is_valid(token, now=now):
+        logger.warning("Refused check-in from agent %r: invalid or expired manager token", report.hostname)
+        raise InvalidManagerToken(
+            f"Agent '{report.hostname}' presented an invalid or expired manager token; "
+            "configure it with the current token (manage.py manager_token --rotate prints a new one)."
+        )
+    if len(credential) < MIN_CREDENTIAL_LENGTH:
+        raise AgentRefused(f"Agent '{report.hostname}' presented no credential of its own; upgrade its worker.")
+    created = agent is None
+    if created:
+        agent = Agent(hostname=report.hostname, address=report.address, approved=settings.AGENT_AUTO_APPROVE)
+    agent.credential_hash = hash_secret(credential)
+    return agent, created
+
+
 def _apply_report(agent: Agent, report: HostReport, now: datetime) -> None:
-    agent.address = report.address
-    agent.status = AgentStatus.ONLINE
+    # The address is fixed at enrolment: a compromised host must not redirect users' streams.
+    agent.reported_address = "" if report.address == agent.address else report.address
+    agent.status = AgentStatus.ONLINE if agent.approved else AgentStatus.PENDING
     agent.last_checkin_at = now
     agent.cores = report.cores
     agent.memory = report.memory_total
@@ -241,10 +272,16 @@ def agent_update_settings(
     gpus_override: int,
     prune_mode: str,
     zone=None,
+    address: str | None = None,
 ) -> Agent:
-    """Apply the admin's settings. Disabling drains: running sessions stay, new ones go elsewhere."""
+    """Apply the admin's settings. Disabling drains: running sessions stay, new ones go elsewhere.
+    Only here does an agent's address change (sessions started later are reached there)."""
     if min(cores_override, memory_override, gpus_override) < 0:
         raise ApplicationError("Overrides cannot be negative; use 0 for no override.")
+    if address and address != agent.address:
+        _address_checked(address)
+        agent.address, agent.reported_address = address, ""
+        agent.save(update_fields=["address", "reported_address", "updated_at"])
     if gpus_override and agent.gpus == 0:
         raise ApplicationError(
             f"Agent '{agent.hostname}' has no physical GPU; a GPU override needs at least one (set it to 0)."
@@ -262,5 +299,35 @@ def agent_update_settings(
             "updated_at",
         ]
     )
+    push_after_commit(group=CONSOLE_GROUP, topic="agent.settings", payload={"agent": agent.hex_id})
+    return agent
+
+
+def _address_checked(address: str) -> str:
+    if not AGENT_ADDRESS_PATTERN.match(address):
+        raise ApplicationError(f"'{address[:100]}' is not a host name or IP address.")
+    return address
+
+
+def agent_authenticate(*, name: str, credential: str) -> Agent | None:
+    """The approved agent `name` if `credential` is its own, else None (the caller logs the refusal)."""
+    agent = Agent.objects.filter(hostname=name, approved=True).exclude(credential_hash="").first()
+    if agent is None or not secret_matches(credential, agent.credential_hash):
+        return None
+    return agent
+
+
+@transaction.atomic
+def agent_approve(*, agent: Agent, address: str | None = None) -> Agent:
+    """An admin accepts an enrolled agent (at its reported address, or `address`): it gets sessions
+    from its next check-in on."""
+    if address:
+        _address_checked(address)
+    agent = Agent.objects.select_for_update().get(pk=agent.pk)
+    agent.approved = True
+    if address:
+        agent.address, agent.reported_address = address, ""
+    agent.save(update_fields=["approved", "address", "reported_address", "updated_at"])
+    logger.info("Agent %s approved at %s", agent.hostname, agent.address)
     push_after_commit(group=CONSOLE_GROUP, topic="agent.settings", payload={"agent": agent.hex_id})
     return agent

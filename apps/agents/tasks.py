@@ -10,18 +10,18 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.agents.host_report import host_report_from_message
+from apps.agents.identity import agent_identity
 from apps.agents.image_sync import ImageSyncPlan, images_sync
-from apps.agents.models import Agent
 from apps.agents.runtime.docker import engine_info
 from apps.agents.selectors import agents_online, image_sync_plan
 from apps.agents.services import (
-    InvalidManagerToken,
+    AgentRefused,
+    agent_authenticate,
     agent_checkin,
     agent_image_results_record,
     agent_image_states_ensure,
     agent_stats_prune,
     agents_mark_offline,
-    manager_token_is_valid,
 )
 from kasm.celery import MANAGER_QUEUE, agent_queue_name
 
@@ -29,12 +29,12 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(name="agents.checkin", time_limit=30, ignore_result=True)
-def agent_checkin_task(token: str, message: dict) -> None:
+def agent_checkin_task(token: str, credential: str, message: dict) -> None:
     try:
-        agent_checkin(token=token, report=host_report_from_message(message))
+        agent_checkin(token=token, credential=credential, report=host_report_from_message(message))
     except ValueError as error:
         logger.warning("Refused malformed check-in: %s", error)
-    except InvalidManagerToken:
+    except AgentRefused:
         pass  # logged by the service; a refused check-in changes nothing
 
 
@@ -58,20 +58,18 @@ def agents_dispatch_image_sync_task() -> None:
 def agent_sync_images_task(plan: dict) -> dict:
     """On an agent: pull and prune as planned, then report back to the manager."""
     outcome = images_sync(docker_url=settings.DOCKER_URL, plan=ImageSyncPlan(**plan))
-    agent_images_report_task.apply_async(
-        args=[settings.MANAGER_TOKEN, settings.AGENT_NAME, outcome["results"]], queue=MANAGER_QUEUE
-    )
+    agent_images_report_task.apply_async(args=[agent_identity(), outcome["results"]], queue=MANAGER_QUEUE)
     return outcome
 
 
 @shared_task(name="agents.images_report", time_limit=30, ignore_result=True)
-def agent_images_report_task(token: str, hostname: str, results: list[dict]) -> None:
-    if not manager_token_is_valid(token):
-        logger.warning("Refused image report from agent %r: invalid or expired manager token", hostname)
+def agent_images_report_task(identity: dict, results: list[dict]) -> None:
+    identity = identity if isinstance(identity, dict) else {}
+    agent = agent_authenticate(name=str(identity.get("agent", "")), credential=str(identity.get("credential", "")))
+    if agent is None:
+        logger.warning("Refused an image report as agent %r: not its credential", identity.get("agent"))
         return
-    agent = Agent.objects.filter(hostname=hostname).first()
-    if agent is not None:
-        agent_image_results_record(agent=agent, results=results)
+    agent_image_results_record(agent=agent, results=results)
 
 
 @shared_task(name="agents.engine_version", time_limit=30)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("agents/", views.agent_list, name="list"),
     path("agents/<hex:agent_id>/", views.agent_detail, name="detail"),
     path("agents/<hex:agent_id>/images/retry/", views.agent_image_retry_view, name="image-retry"),
+    path("agents/<hex:agent_id>/approve/", views.agent_approve_view, name="approve"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("manager-token/rotate/", views.manager_token_rotate_view, name="rotate-token"),
 ]

@@ -10,7 +10,7 @@ from apps.accounts.decorators import console_admin_required
 from apps.agents.forms import AgentSettingsForm
 from apps.agents.models import Agent
 from apps.agents.selectors import agent_usage, agents_for_console
-from apps.agents.services import agent_image_retry, agent_update_settings, manager_token_rotate
+from apps.agents.services import agent_approve, agent_image_retry, agent_update_settings, manager_token_rotate
 from apps.common.errors import ApplicationError
 from apps.common.installation import installation_id
 
@@ -52,6 +52,22 @@ def agent_image_retry_view(request, agent_id):
     agent_image_retry(agent=agent, reference=reference)
     messages.success(request, f"{agent.hostname} will pull {reference} again at the next image sync.")
     return redirect(reverse("agents:detail", kwargs={"agent_id": agent.pk}) + "#images")
+
+
+@console_admin_required
+@require_POST
+def agent_approve_view(request, agent_id):
+    """Admins accept an agent that enrolled with the manager token, at the address they confirm."""
+    agent = get_object_or_404(Agent, pk=agent_id)
+    try:
+        agent = agent_approve(agent=agent, address=request.POST.get("address", "").strip() or None)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, f"Approved {agent.hostname} at {agent.address}; it gets sessions from its next check-in."
+        )
+    return redirect("agents:detail", agent_id=agent.pk)
 
 
 @console_admin_required

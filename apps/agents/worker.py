@@ -23,7 +23,10 @@ def send_checkin() -> None:
     except DockerError as error:
         logger.error("Check-in skipped: %s", error)  # the manager will see this agent go offline
         return
-    agent_checkin_task.apply_async(args=[settings.MANAGER_TOKEN, report.as_message()], queue=MANAGER_QUEUE)
+    message = report.as_message()
+    agent_checkin_task.apply_async(
+        args=[settings.MANAGER_TOKEN, settings.AGENT_CREDENTIAL, message], queue=MANAGER_QUEUE
+    )
 
 
 class AgentCheckInStep(bootsteps.StartStopStep):

@@ -39,7 +39,7 @@ PLACEMENT_FIELDS = (
 
 
 def candidate_agents(image: Image) -> list[Agent]:
-    agents = Agent.objects.filter(status=AgentStatus.ONLINE, enabled=True).only(*PLACEMENT_FIELDS)
+    agents = Agent.objects.filter(status=AgentStatus.ONLINE, enabled=True, approved=True).only(*PLACEMENT_FIELDS)
     if image.restrict_to_zone_id:
         agents = agents.filter(zone_id=image.restrict_to_zone_id)
     if image.restrict_to_agent_id:

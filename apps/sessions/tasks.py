@@ -7,9 +7,10 @@ import uuid
 from celery import shared_task
 from django.conf import settings
 
+from apps.agents.identity import agent_identity
 from apps.agents.labels import SESSION_LABEL
 from apps.agents.runtime.docker import DockerError, container_exec, container_find, container_remove, container_stop
-from apps.agents.services import manager_token_is_valid
+from apps.agents.services import agent_authenticate
 from apps.sessions.dispatch import send_to_manager
 from apps.sessions.launcher import session_container_start
 from apps.sessions.models import Session
@@ -33,11 +34,9 @@ def session_launch_task(spec: dict) -> None:
         for hook in ("first_launch", *HOOKS_ON_START) if outcome.created else HOOKS_ON_START:
             _run_hook(outcome.container_id, spec, hook)
     except DockerError as error:
-        send_to_manager("sessions.launch_failed", settings.MANAGER_TOKEN, spec["session_id"], str(error))
+        send_to_manager("sessions.launch_failed", agent_identity(), spec["session_id"], str(error))
         return
-    send_to_manager(
-        "sessions.launched", settings.MANAGER_TOKEN, spec["session_id"], outcome.container_id, outcome.host_port
-    )
+    send_to_manager("sessions.launched", agent_identity(), spec["session_id"], outcome.container_id, outcome.host_port)
 
 
 def _run_hook(container_id: str, spec: dict, hook: str) -> None:
@@ -63,7 +62,7 @@ def session_destroy_task(session_id: str) -> None:
     container = container_find(settings.DOCKER_URL, label=SESSION_LABEL, value=session_id)
     if container is not None:
         container_remove(settings.DOCKER_URL, container.id)
-    send_to_manager("sessions.destroyed", settings.MANAGER_TOKEN, session_id)
+    send_to_manager("sessions.destroyed", agent_identity(), session_id)
 
 
 @shared_task(name="sessions.pause", time_limit=120, acks_late=True, ignore_result=True)
@@ -71,46 +70,54 @@ def session_pause_task(session_id: str) -> None:
     """On the agent: stop the session's container, keeping it for a resume."""
     container = container_find(settings.DOCKER_URL, label=SESSION_LABEL, value=session_id)
     if container is None:
-        send_to_manager("sessions.launch_failed", settings.MANAGER_TOKEN, session_id, "The container is gone.")
+        send_to_manager("sessions.launch_failed", agent_identity(), session_id, "The container is gone.")
         return
     container_stop(settings.DOCKER_URL, container.id)
-    send_to_manager("sessions.paused", settings.MANAGER_TOKEN, session_id)
+    send_to_manager("sessions.paused", agent_identity(), session_id)
 
 
 @shared_task(name="sessions.paused", time_limit=30, ignore_result=True)
-def session_paused_task(token: str, session_id: str) -> None:
-    session = _session_from_agent(token, session_id)
+def session_paused_task(identity: dict, session_id: str) -> None:
+    session = _session_from_agent(identity, session_id)
     if session is not None:
         session_mark_paused(session=session)
 
 
-def _session_from_agent(token: str, session_id: str) -> Session | None:
-    if not manager_token_is_valid(token):
-        logger.warning("Refused a session report for %s: invalid or expired manager token", session_id)
+def _session_from_agent(identity: dict, session_id: str) -> Session | None:
+    """The session an agent reports on, if the report really comes from the agent it was placed on."""
+    identity = identity if isinstance(identity, dict) else {}
+    name = str(identity.get("agent", ""))
+    agent = agent_authenticate(name=name, credential=str(identity.get("credential", "")))
+    if agent is None:
+        logger.warning("Refused a report on session %s as agent %r: not its credential", session_id, name)
         return None
     try:
-        return Session.objects.select_related("agent", "owner").filter(pk=uuid.UUID(session_id)).first()
+        session = Session.objects.select_related("agent", "owner").filter(pk=uuid.UUID(session_id)).first()
     except ValueError:
         return None
+    if session is not None and session.agent_id != agent.pk:
+        logger.warning("Refused agent %r's report on session %s: it runs elsewhere", name, session_id)
+        return None
+    return session
 
 
 @shared_task(name="sessions.launched", time_limit=30, ignore_result=True)
-def session_launched_task(token: str, session_id: str, container_id: str, host_port: int) -> None:
-    session = _session_from_agent(token, session_id)
+def session_launched_task(identity: dict, session_id: str, container_id: str, host_port: int) -> None:
+    session = _session_from_agent(identity, session_id)
     if session is not None:
         session_mark_running(session=session, container_id=container_id, host_port=host_port)
 
 
 @shared_task(name="sessions.launch_failed", time_limit=30, ignore_result=True)
-def session_launch_failed_task(token: str, session_id: str, reason: str) -> None:
-    session = _session_from_agent(token, session_id)
+def session_launch_failed_task(identity: dict, session_id: str, reason: str) -> None:
+    session = _session_from_agent(identity, session_id)
     if session is not None:
         session_mark_failed(session=session, reason=reason)
 
 
 @shared_task(name="sessions.destroyed", time_limit=30, ignore_result=True)
-def session_destroyed_task(token: str, session_id: str) -> None:
-    session = _session_from_agent(token, session_id)
+def session_destroyed_task(identity: dict, session_id: str) -> None:
+    session = _session_from_agent(identity, session_id)
     if session is not None:
         session_mark_deleted(session=session)
 

@@ -6,6 +6,8 @@ from apps.agents.host_report import HostReport, SessionContainer
 from apps.agents.models import Agent
 from apps.common.installation import installation_id
 
+CREDENTIAL = "agent-credential-for-tests-" + "c" * 32  # an agent's own secret, as run_agent makes one
+
 
 def host_report(hostname: str = "agent-1", **changes) -> HostReport:
     values = {
@@ -53,5 +55,5 @@ def session_container(
 
 
 def agent(hostname: str = "agent-1", **fields) -> Agent:
-    values = {"address": "127.0.0.1", "status": "online", "cores": 6, "memory": 6 * GIB}
+    values = {"address": "127.0.0.1", "status": "online", "approved": True, "cores": 6, "memory": 6 * GIB}
     return Agent.objects.create(hostname=hostname, **{**values, **fields})

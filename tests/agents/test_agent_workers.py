@@ -29,7 +29,12 @@ def token() -> str:
 @pytest.fixture
 def workers(live_database_url, redis_url):
     """A manager worker on the test database; agents check in every second with the token."""
-    env = {"DATABASE_URL": live_database_url, "REDIS_URL": redis_url, "AGENT_CHECKIN_INTERVAL": "1"}
+    env = {
+        "DATABASE_URL": live_database_url,
+        "REDIS_URL": redis_url,
+        "AGENT_AUTO_APPROVE": "true",
+        "AGENT_CHECKIN_INTERVAL": "1",
+    }
     pool = Workers(env)
     pool.start("manager", "-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", "1", "-n", "manager-test@%h")
     yield pool

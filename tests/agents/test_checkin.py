@@ -8,6 +8,7 @@ from apps.agents.choices import AgentStatus
 from apps.agents.host_report import host_report_from_message
 from apps.agents.models import Agent, AgentStat
 from apps.agents.services import (
+    AgentRefused,
     InvalidManagerToken,
     agent_checkin,
     agent_stats_prune,
@@ -15,18 +16,19 @@ from apps.agents.services import (
     manager_token_rotate,
 )
 from apps.agents.signals import agent_checked_in, agent_went_offline
-from tests.agents.factories import gpu, host_report, session_container
+from tests.agents.factories import CREDENTIAL, gpu, host_report, session_container
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def token() -> str:
+def token(settings) -> str:
+    settings.AGENT_AUTO_APPROVE = True  # approval has its own tests (test_agent_identity.py)
     return manager_token_rotate(grace=timedelta(minutes=60))
 
 
 def test_first_checkin_with_the_token_registers_the_agent(token):
-    agent = agent_checkin(token=token, report=host_report("gpu-1", gpus=[gpu(0)]))
+    agent = agent_checkin(credential=CREDENTIAL, token=token, report=host_report("gpu-1", gpus=[gpu(0)]))
     assert agent.status == AgentStatus.ONLINE and agent.last_checkin_at is not None
     assert (agent.cores, agent.memory, agent.gpus, agent.docker_version) == (6, 6 * 1024**3, 1, "20.10.24")
     assert agent.images_present == ["kasm-local/busybox-test:latest"]
@@ -36,22 +38,23 @@ def test_first_checkin_with_the_token_registers_the_agent(token):
 
 def test_checkin_with_a_wrong_token_is_refused_logged_and_creates_nothing(token, caplog):
     with caplog.at_level(logging.WARNING), pytest.raises(InvalidManagerToken, match="invalid or expired"):
-        agent_checkin(token="not-the-token", report=host_report("intruder"))
+        agent_checkin(credential=CREDENTIAL, token="not-the-token", report=host_report("intruder"))
     assert not Agent.objects.exists() and not AgentStat.objects.exists()
     assert "Refused check-in from agent 'intruder'" in caplog.text
 
 
-def test_checkin_with_a_wrong_token_changes_no_existing_agent(token):
-    agent_checkin(token=token, report=host_report("agent-1", cores=6))
-    with pytest.raises(InvalidManagerToken):
-        agent_checkin(token="", report=host_report("agent-1", cores=64, address="10.0.0.66"))
+def test_checkin_with_another_credential_changes_no_existing_agent(token):
+    agent_checkin(credential=CREDENTIAL, token=token, report=host_report("agent-1", cores=6))
+    impostor = "i" * 40  # holds the manager token, not agent-1's own credential
+    with pytest.raises(AgentRefused, match="another credential"):
+        agent_checkin(credential=impostor, token=token, report=host_report("agent-1", cores=64, address="10.0.0.66"))
     agent = Agent.objects.get()
     assert (agent.cores, agent.address) == (6, "127.0.0.1") and agent.stats.count() == 1
 
 
 def test_checkin_updates_gpus_added_changed_and_removed(token):
-    agent_checkin(token=token, report=host_report(gpus=[gpu(0), gpu(1)]))
-    agent = agent_checkin(token=token, report=host_report(gpus=[gpu(0, temperature_c=80)]))
+    agent_checkin(credential=CREDENTIAL, token=token, report=host_report(gpus=[gpu(0), gpu(1)]))
+    agent = agent_checkin(credential=CREDENTIAL, token=token, report=host_report(gpus=[gpu(0, temperature_c=80)]))
     assert list(agent.gpu_devices.values_list("index", "temperature_c")) == [(0, 80)]
     assert agent.gpus == 1
 
@@ -60,7 +63,7 @@ def test_checkin_tells_the_apps_above_which_containers_run(token):
     received = []
     agent_checked_in.connect(lambda **kwargs: received.append(kwargs), weak=False, dispatch_uid="test-receiver")
     try:
-        agent_checkin(token=token, report=host_report(containers=[session_container("b" * 32)]))
+        agent_checkin(credential=CREDENTIAL, token=token, report=host_report(containers=[session_container("b" * 32)]))
     finally:
         agent_checked_in.disconnect(dispatch_uid="test-receiver")
     assert received[0]["containers"][0].session_id == "b" * 32
@@ -69,7 +72,7 @@ def test_checkin_tells_the_apps_above_which_containers_run(token):
 def test_agent_goes_offline_after_missed_checkins_and_back_online(token, settings):
     settings.AGENT_CHECKIN_INTERVAL, settings.AGENT_OFFLINE_AFTER_MISSED_CHECKINS = 30, 3
     start = timezone.now()
-    agent_checkin(token=token, report=host_report(), now=start)
+    agent_checkin(credential=CREDENTIAL, token=token, report=host_report(), now=start)
     offline = []
     agent_went_offline.connect(lambda agent, **_: offline.append(agent.hostname), weak=False, dispatch_uid="t")
     try:
@@ -79,7 +82,7 @@ def test_agent_goes_offline_after_missed_checkins_and_back_online(token, setting
     finally:
         agent_went_offline.disconnect(dispatch_uid="t")
     assert offline == ["agent-1"] and Agent.objects.get().status == AgentStatus.OFFLINE
-    agent_checkin(token=token, report=host_report(), now=start + timedelta(seconds=300))
+    agent_checkin(credential=CREDENTIAL, token=token, report=host_report(), now=start + timedelta(seconds=300))
     assert Agent.objects.get().status == AgentStatus.ONLINE
 
 
@@ -87,7 +90,7 @@ def test_stats_older_than_the_retention_window_are_deleted(token, settings):
     settings.AGENT_STATS_RETENTION_DAYS = 7
     now = timezone.now()
     for days_ago in (10, 8, 6, 0):
-        agent_checkin(token=token, report=host_report(), now=now - timedelta(days=days_ago))
+        agent_checkin(credential=CREDENTIAL, token=token, report=host_report(), now=now - timedelta(days=days_ago))
     assert agent_stats_prune(now=now) == 2
     assert AgentStat.objects.count() == 2
 
@@ -95,11 +98,17 @@ def test_stats_older_than_the_retention_window_are_deleted(token, settings):
 def test_rotated_token_keeps_the_old_one_for_the_grace_window_only(token):
     new_token = manager_token_rotate(grace=timedelta(minutes=10))
     now = timezone.now()
-    agent_checkin(token=token, report=host_report("old-config"), now=now + timedelta(minutes=9))
-    agent_checkin(token=new_token, report=host_report("new-config"), now=now + timedelta(minutes=11))
+    agent_checkin(credential=CREDENTIAL, token=token, report=host_report("old-config"), now=now + timedelta(minutes=9))
+    agent_checkin(
+        credential=CREDENTIAL, token=new_token, report=host_report("new-config"), now=now + timedelta(minutes=11)
+    )
     with pytest.raises(InvalidManagerToken):
-        agent_checkin(token=token, report=host_report("old-config"), now=now + timedelta(minutes=11))
-    assert Agent.objects.get(hostname="old-config").last_checkin_at < now + timedelta(minutes=10)
+        agent_checkin(credential=CREDENTIAL, token=token, report=host_report("late"), now=now + timedelta(minutes=11))
+    assert not Agent.objects.filter(hostname="late").exists()
+    # The manager token only enrols: an enrolled agent keeps checking in with its own credential.
+    later = now + timedelta(minutes=12)
+    agent_checkin(credential=CREDENTIAL, token=token, report=host_report("old-config"), now=later)
+    assert Agent.objects.get(hostname="old-config").last_checkin_at == later
 
 
 def test_a_second_rotation_never_extends_an_older_tokens_grace(token):
@@ -107,8 +116,8 @@ def test_a_second_rotation_never_extends_an_older_tokens_grace(token):
     manager_token_rotate(grace=timedelta(days=1))
     later = timezone.now() + timedelta(minutes=11)
     with pytest.raises(InvalidManagerToken):
-        agent_checkin(token=token, report=host_report(), now=later)
-    assert agent_checkin(token=second, report=host_report(), now=later)
+        agent_checkin(credential=CREDENTIAL, token=token, report=host_report(), now=later)
+    assert agent_checkin(credential=CREDENTIAL, token=second, report=host_report(), now=later)
 
 
 @pytest.mark.parametrize(
@@ -141,7 +150,7 @@ def test_containers_of_another_installation_or_agent_are_not_reconciled(token):
         session_container("c" * 32, agent="agent-2"),
     ]
     try:
-        agent = agent_checkin(token=token, report=host_report(containers=containers))
+        agent = agent_checkin(credential=CREDENTIAL, token=token, report=host_report(containers=containers))
     finally:
         agent_checked_in.disconnect(dispatch_uid="test-receiver")
     assert [c.session_id for c in received[0]["containers"]] == ["a" * 32]

@@ -12,6 +12,7 @@ from apps.agents.labels import AGENT_LABEL, INSTALLATION_LABEL, MANAGED_LABEL, S
 from apps.agents.services import agent_checkin, manager_token_rotate
 from apps.common.installation import installation_id
 from apps.common.models import Installation
+from tests.agents.factories import CREDENTIAL
 from tests.sessions.conftest import BUSYBOX
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +28,7 @@ def test_a_check_in_reconciles_only_this_installations_containers_on_this_agent(
     docker_url, built_images, settings, django_capture_on_commit_callbacks
 ):
     settings.SESSION_ORPHAN_GRACE_SECONDS = 0
+    settings.AGENT_AUTO_APPROVE = True
     engine = docker.DockerClient(base_url=docker_url)
     name = f"install-test-{uuid.uuid4().hex[:8]}"
     owners = {
@@ -51,7 +53,9 @@ def test_a_check_in_reconciles_only_this_installations_containers_on_this_agent(
         for container in containers.values():
             cache.delete(f"sessions:orphan-seen:{container.id}")
         with django_capture_on_commit_callbacks() as callbacks:
-            agent = agent_checkin(token=manager_token_rotate(grace=timedelta(minutes=1)), report=report)
+            agent = agent_checkin(
+                credential=CREDENTIAL, token=manager_token_rotate(grace=timedelta(minutes=1)), report=report
+            )
         assert agent.session_containers == [containers["ours"].labels[SESSION_LABEL]]
         assert len(callbacks) == 2  # the orphan's removal (to the agent's queue) and the console push
     finally:

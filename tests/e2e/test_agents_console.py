@@ -7,19 +7,24 @@ from django.utils import timezone
 
 from apps.agents.capacity import GIB, Resources
 from apps.agents.services import agent_checkin, agent_reserve_capacity, manager_token_rotate
-from tests.agents.factories import gpu, host_report
+from tests.agents.factories import CREDENTIAL, gpu, host_report
 from tests.e2e.conftest import log_in, off_loop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def token():
+def token(settings):
+    settings.AGENT_AUTO_APPROVE = True
     return manager_token_rotate(grace=timedelta(minutes=5))
 
 
 def make_busy_agent(token):
-    host = agent_checkin(token=token, report=host_report("gpu-host", gpus=[gpu(0)], cores=6, memory_total=16 * GIB))
+    host = agent_checkin(
+        credential=CREDENTIAL,
+        token=token,
+        report=host_report("gpu-host", gpus=[gpu(0)], cores=6, memory_total=16 * GIB),
+    )
     host.cores_override = 12
     host.save()
     agent_reserve_capacity(agent_id=host.pk, request=Resources(cores=2, memory=GIB))

@@ -201,7 +201,12 @@ def test_restarting_the_manager_loses_nothing(
     from tests.workers import Workers
 
     token = manager_token_rotate(grace=timedelta(minutes=5))
-    env = {"DATABASE_URL": live_database_url, "REDIS_URL": redis_url, "AGENT_CHECKIN_INTERVAL": "2"}
+    env = {
+        "DATABASE_URL": live_database_url,
+        "REDIS_URL": redis_url,
+        "AGENT_AUTO_APPROVE": "true",
+        "AGENT_CHECKIN_INTERVAL": "2",
+    }
     manager_command = ["-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", "1", "-n", "mgr-r@%h"]
     workers = Workers(env)
     workers.start("manager", *manager_command)
