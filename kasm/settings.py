@@ -5,6 +5,7 @@ The variables are listed once, in the README ("Configuration").
 
 import os
 import secrets
+import ssl
 from pathlib import Path
 
 import dj_database_url
@@ -179,6 +180,8 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 # Results let a caller wait on an agent's answer (e.g. its engine version); state lives in the ORM.
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_RESULT_EXPIRES = 3600
+if REDIS_URL.startswith("rediss://"):  # Redis over TLS: verify the server's certificate (Celery needs it said)
+    CELERY_BROKER_USE_SSL = CELERY_REDIS_BACKEND_USE_SSL = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -251,6 +254,11 @@ AGENT_CREDENTIAL = os.environ.get("AGENT_CREDENTIAL", "")  # the agent's own sec
 # on for the single-machine install, where the only agent is the one it starts).
 AGENT_AUTO_APPROVE = env_bool("AGENT_AUTO_APPROVE", False)
 AGENT_CHECKIN_INTERVAL = env_int("AGENT_CHECKIN_INTERVAL", 30)  # seconds
+# The isolated bridge network an agent starts session containers on (also its host interface name,
+# cut to 15 characters), and destinations (CIDRs) its containers may never reach, beyond the defaults
+# of apps/agents/session_network.py.
+SESSION_NETWORK = os.environ.get("SESSION_NETWORK", "kasm-sessions")
+SESSION_NETWORK_BLOCKED = env_list("SESSION_NETWORK_BLOCKED", [])
 AGENT_OFFLINE_AFTER_MISSED_CHECKINS = env_int("AGENT_OFFLINE_AFTER_MISSED_CHECKINS", 3)
 AGENT_STATS_RETENTION_DAYS = env_int("AGENT_STATS_RETENTION_DAYS", 14)
 AGENT_IMAGE_SYNC_INTERVAL = env_int("AGENT_IMAGE_SYNC_INTERVAL", 300)  # seconds

@@ -76,3 +76,60 @@ def test_unclear_boolean_is_a_clear_error(tmp_path, value):
     result = run_manage("check", env={"KASM_DATA_DIR": str(tmp_path), "DATABASE_URL": "", "DEBUG": value}, check=False)
     assert result.returncode != 0
     assert f"DEBUG='{value}' is not a boolean; use true or false." in result.stderr
+
+
+USE_REDIS = """
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.cache import cache
+from kasm.celery import app
+cache.set("password-check", "ok", 30)
+layer = get_channel_layer()
+async_to_sync(layer.send)("password-check", {"type": "hello"})
+received = async_to_sync(layer.receive)("password-check")
+with app.connection_for_write() as connection:
+    connection.ensure_connection(max_retries=1)
+print(cache.get("password-check"), received["type"], "broker ok")
+"""
+
+
+@pytest.fixture
+def redis_with_password(tmp_path):
+    import subprocess
+
+    import redis
+
+    from tests.servers import free_port
+    from tests.workers import wait_for
+
+    port = free_port()
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--requirepass", "s3cret-pw"]
+    process = subprocess.Popen([*command, "--save", "", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    client = redis.Redis(port=port, password="s3cret-pw")
+    wait_for(lambda: client.ping(), what="the password-protected Redis")
+    yield port
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_a_redis_that_requires_a_password_serves_broker_layer_and_cache(redis_with_password, tmp_path):
+    env = {"KASM_DATA_DIR": str(tmp_path), "DATABASE_URL": "", "SECRET_KEY": ""}
+    url = f"redis://:s3cret-pw@127.0.0.1:{redis_with_password}/0"
+    assert run_manage("shell", "-c", USE_REDIS, env={**env, "REDIS_URL": url}).stdout.split()[-4:] == [
+        "ok",
+        "hello",
+        "broker",
+        "ok",
+    ]
+    wrong = run_manage("shell", "-c", USE_REDIS, env={**env, "REDIS_URL": url.replace("s3cret", "wrong")}, check=False)
+    assert wrong.returncode != 0 and ("WRONGPASS" in wrong.stderr or "invalid" in wrong.stderr.lower())
+
+
+def test_rediss_urls_verify_the_servers_certificate(tmp_path):
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.CELERY_BROKER_USE_SSL, settings.CELERY_BROKER_URL)",
+        env={"KASM_DATA_DIR": str(tmp_path), "REDIS_URL": "rediss://:pw@redis.example:6380/0"},
+    )
+    assert "'ssl_cert_reqs': <VerifyMode.CERT_REQUIRED: 2>" in result.stdout and "rediss://" in result.stdout

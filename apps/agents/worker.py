@@ -1,5 +1,6 @@
-"""The agent worker's own heartbeat: a Celery bootstep that checks in with the manager every
-AGENT_CHECKIN_INTERVAL seconds, starting at once (the first check-in registers the agent)."""
+"""The agent worker's own start and heartbeat: a Celery bootstep that prepares the isolated session
+network and its firewall, then checks in with the manager every AGENT_CHECKIN_INTERVAL seconds,
+starting at once (the first check-in enrols the agent)."""
 
 import logging
 
@@ -29,6 +30,18 @@ def send_checkin() -> None:
     )
 
 
+def prepare_session_network() -> None:
+    from django.conf import settings
+
+    from apps.agents.runtime.docker import DockerError
+    from apps.agents.session_network import session_network_prepare
+
+    try:
+        session_network_prepare(settings.DOCKER_URL)
+    except DockerError as error:
+        logger.error("Session network not ready: %s", error)  # each launch tries again to create it
+
+
 class AgentCheckInStep(bootsteps.StartStopStep):
     requires = {"celery.worker.components:Timer"}
 
@@ -39,6 +52,7 @@ class AgentCheckInStep(bootsteps.StartStopStep):
     def start(self, worker) -> None:
         from django.conf import settings
 
+        prepare_session_network()
         worker.timer.call_after(0, send_checkin)
         self.timer_entry = worker.timer.call_repeatedly(settings.AGENT_CHECKIN_INTERVAL, send_checkin)
 

@@ -31,6 +31,7 @@ from apps.agents.runtime.docker import (
     container_run,
     container_start,
 )
+from apps.agents.session_network import session_network
 from apps.images.choices import CpuAllocationMethod
 
 WORKSPACE_PORT = 6901
@@ -67,7 +68,9 @@ def container_options(spec: dict) -> dict:
     options = {**SAFE_DEFAULTS, **spec["run_config"]}
     # cap_add adds to an empty set: `cap_drop: ALL` stays whatever the image asks for.
     options["cap_drop"] = ["ALL"]
-    for reserved in ("name", "labels", "environment", "ports", "detach", "image"):
+    # Ours to choose: the network in particular, so that no run_config (`network_mode: host`) leaves
+    # the isolated session network.
+    for reserved in ("name", "labels", "environment", "ports", "detach", "image", "network", "network_mode"):
         options.pop(reserved, None)
     for limit in LIMITS_NEVER_LIFTED:
         if not _is_positive_number(options.get(limit, 1)):  # 0 or -1 would mean "unlimited"
@@ -138,6 +141,7 @@ def _create(docker_url: str, spec: dict) -> str:
         publish_port=WORKSPACE_PORT,
         publish_address=spec["address"],
         gpus=spec["gpus"],
+        network=session_network(docker_url).name,
         options=container_options(spec),
     )
 

@@ -78,6 +78,7 @@ def test_busybox_session_launches_is_reachable_through_the_proxy_and_is_destroye
     assert container.labels["org.kasm-local.session"] == session.hex_id
     assert container.labels["org.kasm-local.user"] == alice.username
     assert container.name == f"kasm-alice-example.com-{session.hex_id}"
+    assert config["NetworkMode"] == "kasm-sessions"  # isolated and firewalled; the proxy reaches it below
 
     cookies = cookies_for(session, session_token)
     page = requests.get(f"{platform}/desktop/{session.hex_id}/vnc/vnc.html", cookies=cookies, timeout=10)

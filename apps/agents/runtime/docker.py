@@ -151,6 +151,54 @@ def _image_info(image, *, reference: str) -> ImageInfo:
     )
 
 
+@dataclass(frozen=True)
+class NetworkInfo:
+    name: str
+    interface: str  # the host's bridge interface, for firewall rules
+    subnet: str
+    gateway: str
+
+
+NO_INTER_CONTAINER = "com.docker.network.bridge.enable_icc"
+BRIDGE_NAME = "com.docker.network.bridge.name"
+
+
+def network_ensure(docker_url: str, *, name: str, interface: str, labels: dict[str, str]) -> NetworkInfo:
+    """The bridge network `name` on which containers cannot reach each other (created if missing).
+    A network of that name without that isolation is an error, never used."""
+    client = _client(docker_url)
+    try:
+        network = client.networks.get(name)
+    except docker.errors.NotFound:
+        options = {NO_INTER_CONTAINER: "false", BRIDGE_NAME: interface}
+        try:
+            network = client.networks.create(name, driver="bridge", options=options, labels=labels)
+        except docker.errors.APIError as error:
+            if error.status_code != 409:  # 409: another worker created it a moment ago
+                raise _translate(error, f"create network {name}") from error
+        network = _call(f"inspect network {name}", client.networks.get, name)
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
+        raise _translate(error, f"inspect network {name}") from error
+    return _network_info(network)
+
+
+def _network_info(network) -> NetworkInfo:
+    options = network.attrs.get("Options") or {}
+    if options.get(NO_INTER_CONTAINER) != "false":
+        raise DockerError(
+            f"the network {network.name} lets containers reach each other; remove it (docker network rm "
+            f"{network.name}) and the agent recreates it isolated",
+            retryable=False,
+        )
+    ipam = (network.attrs["IPAM"]["Config"] or [{}])[0]
+    return NetworkInfo(
+        name=network.name,
+        interface=options.get(BRIDGE_NAME, f"br-{network.id[:12]}"),
+        subnet=ipam.get("Subnet", ""),
+        gateway=ipam.get("Gateway", ""),
+    )
+
+
 def container_find(docker_url: str, *, label: str, value: str) -> ContainerInfo | None:
     """The container whose `label` equals `value` (running or not), if any."""
     matches = containers_with_label(docker_url, f"{label}={value}")
@@ -167,11 +215,15 @@ def container_run(
     publish_port: int,
     publish_address: str,
     gpus: int = 0,
+    network: str = "",
     options: dict | None = None,
 ) -> str:
     """Start a detached container with `publish_port` published on `publish_address` (a free host
-    port); `options` are further `docker run` settings (limits, security). Returns its id."""
+    port), on `network` when given; `options` are further `docker run` settings (limits, security).
+    Returns its id."""
     kwargs = dict(options or {})
+    if network:
+        kwargs["network"] = network
     if gpus:
         kwargs["device_requests"] = [docker.types.DeviceRequest(count=gpus, capabilities=[["gpu"]])]
     try:
