@@ -56,7 +56,7 @@ def test_agents_list_shows_status_and_bars(console_page, server, busy_agent):
 def test_agents_list_updates_without_a_reload(console_page, server, busy_agent, token):
     console_page.goto(f"{server}/console/agents/")
     console_page.wait_for_function("document.body.dataset.live === 'connected'")
-    off_loop(agent_checkin, token=token, report=host_report("second-host"))
+    off_loop(agent_checkin, token=token, credential=CREDENTIAL, report=host_report("second-host"))
     console_page.locator("tr[data-agent=second-host]").wait_for(timeout=10_000)
 
 
@@ -84,7 +84,7 @@ def test_dashboard_chart_renders_the_history(console_page, server, busy_agent, t
     now = timezone.now()
     for minutes_ago in (20, 10, 5):
         report = host_report("gpu-host", cpu_percent=float(minutes_ago))
-        off_loop(agent_checkin, token=token, report=report, now=now - timedelta(minutes=minutes_ago))
+        off_loop(agent_checkin, token=token, credential=CREDENTIAL, report=report, now=now - timedelta(minutes=minutes_ago))
     console_page.goto(f"{server}/console/dashboard/")
     console_page.wait_for_function("Number(document.body.dataset.historyPoints) >= 4")
     cpu = console_page.evaluate("window.historyCharts.cpu.data.datasets[0].data")
