@@ -12,6 +12,8 @@ from apps.agents.runtime.docker import DockerError, engine_ping
 
 NAME = "kasm-test-docker2"
 BRIDGE = "kasmtestbr2"
+# Its agents' session network: a bridge is a host interface, so the name must differ from the first engine's.
+SESSION_NETWORK = "kasm-sessions-2"
 BRIDGE_ADDRESS = "10.231.0.1/24"
 RUN_DIR = Path("/run") / NAME
 DATA_ROOT = Path("/var/lib") / NAME

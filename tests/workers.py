@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+from tests import engines
 from tests.conftest import ROOT
 
 
@@ -28,7 +29,10 @@ class Workers:
 
     def start_agent(self, name: str, docker_url: str, token: str) -> None:
         command = ["manage.py", "run_agent", "--name", name, "--docker-url", docker_url, "--concurrency", "1"]
-        self.start(name, *command, env={"MANAGER_TOKEN": token})
+        env = {"MANAGER_TOKEN": token}
+        if docker_url == engines.SOCKET_URL:
+            env["SESSION_NETWORK"] = engines.SESSION_NETWORK
+        self.start(name, *command, env=env)
 
     def stop(self, name: str) -> None:
         process = self.processes.pop(name)
