@@ -22,12 +22,9 @@ from _django import percentile, test_database
 from django.test import Client
 from websockets.asyncio.client import connect
 
-from apps.agents.models import Agent
-from apps.images.models import Image
-from apps.sessions.choices import SessionStatus
-from apps.sessions.models import Session
 from apps.sessions.sharing import session_sharing_enable, share_join
 from tests.servers import running_daphne
+from tests.sessions.stub_sessions import stub_session
 
 JOIN_BATCH = 10
 
@@ -38,9 +35,7 @@ def prepare(viewers: int) -> tuple[str, list[str]]:
 
     users = get_user_model().objects
     owner = users.create_user("bench-owner")  # no password: logged in with force_login
-    agent = Agent.objects.create(hostname="bench-host", address="127.0.0.1", status="online")
-    image = Image.objects.create(docker_image="kasm-local/busybox-test:latest", friendly_name="Busybox")
-    session = Session.objects.create(owner=owner, image=image, agent=agent, status=SessionStatus.RUNNING, host_port=1)
+    session, _ = stub_session(owner, port=1)
     session_sharing_enable(session=session)
     cookies = []
     for index in range(viewers + 1):

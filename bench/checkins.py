@@ -18,11 +18,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from apps.agents.capacity import GIB
 from apps.agents.host_report import HostReport, SessionContainer, host_report_from_message
 from apps.agents.models import Agent
 from apps.agents.services import agent_checkin, manager_token_rotate
 from apps.common.installation import installation_id
+from apps.common.units import GIB
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session

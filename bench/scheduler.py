@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from _django import test_database
 from django.db import close_old_connections, connection
 
-from apps.agents.capacity import GIB
 from apps.agents.models import Agent
+from apps.common.units import GIB
 from apps.images.models import Image
 from apps.sessions.scheduler import NoCapacity, session_place
 

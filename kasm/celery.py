@@ -1,8 +1,6 @@
-"""Celery application shared by the manager and every agent worker.
-
-Manager tasks go to the `manager` queue. Work for one agent goes to that agent's own queue
-(`agent_queue_name`), and work for every agent to the `agents.broadcast` fanout queue. An agent
-worker is a process with AGENT_NAME set (see `manage.py run_agent`).
+"""Celery application shared by the manager and every agent worker: the queues of
+apps/common/queues.py, and the agent's own start step on a process with AGENT_NAME set (see
+`manage.py run_agent`).
 """
 
 import os
@@ -14,14 +12,9 @@ from kombu.common import Broadcast
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kasm.settings")
 
-MANAGER_QUEUE = "manager"
-AGENTS_BROADCAST_QUEUE = "agents.broadcast"
+from apps.common.queues import AGENTS_BROADCAST_QUEUE, MANAGER_QUEUE, agent_queue_name
+
 AGENTS_EXCHANGE = Exchange("agents", type="direct")
-
-
-def agent_queue_name(agent_name: str) -> str:
-    """The queue that only the worker of agent `agent_name` consumes."""
-    return f"agent.{agent_name}"
 
 
 def agent_queues(agent_name: str) -> list[Queue]:
@@ -39,7 +32,8 @@ if os.environ.get("AGENT_NAME"):
 
     app.conf.task_queues += agent_queues(os.environ["AGENT_NAME"])
     app.steps["worker"].add(AgentCheckInStep)
-app.autodiscover_tasks()
+app.autodiscover_tasks()  # tasks.py: the manager's
+app.autodiscover_tasks(related_name="agent_tasks")  # agent_tasks.py: what runs on agents
 
 
 @worker_process_init.connect

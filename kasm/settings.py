@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.common.queues import MANAGER_QUEUE
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -186,7 +188,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "manager"
+CELERY_TASK_DEFAULT_QUEUE = MANAGER_QUEUE
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
 # Seconds a worker process keeps its Postgres connection between tasks (see kasm/celery.py), which
 # takes over from Celery's fixup closing it after every task.

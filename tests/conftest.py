@@ -18,8 +18,9 @@ from apps.agents.local_images import RECIPES
 from apps.agents.models import Agent
 from apps.agents.runtime.docker import DockerError, engine_ping
 from apps.agents.services import manager_token_rotate
+from apps.common.units import GIB
 from apps.images.choices import CpuAllocationMethod
-from apps.images.models import GIB, Image
+from apps.images.models import Image
 from tests.personas import ALICE, CAROL, PASSWORDS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
+from apps.agents.agent_tasks import agent_engine_version
 from apps.agents.runtime.docker import engine_info
-from apps.agents.tasks import agent_engine_version
-from kasm.celery import agent_queue_name
+from apps.common.queues import agent_queue_name
 from tests.conftest import ROOT
 
 

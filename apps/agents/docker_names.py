@@ -1,7 +1,8 @@
-"""Names the platform gives Docker objects. Docker allows only `[a-zA-Z0-9][a-zA-Z0-9_.-]` in a
-name, while a username may hold `@ + '`, spaces of other alphabets and more: a name is built from
-ids, with a readable slug of the user only as decoration. The user's own text goes in labels,
-which take any string."""
+"""Docker names: image references read apart, and the names the platform gives containers.
+
+Docker allows only `[a-zA-Z0-9][a-zA-Z0-9_.-]` in a container name, while a username may hold
+`@ + '`, letters of other alphabets and more: a name is built from ids, with a readable slug of
+the user only as decoration. The user's own text goes in labels, which take any string."""
 
 from __future__ import annotations
 
@@ -23,3 +24,16 @@ def docker_name_slug(text: str) -> str:
 def session_container_name(*, username: str, session_id: str) -> str:
     """`kasm-<user slug>-<session hex>`: unique through the session id, readable in `docker ps`."""
     return f"kasm-{docker_name_slug(username)}-{session_id}"
+
+
+def reference_split(reference: str) -> tuple[str, str]:
+    """(repository, tag) of an image reference; the tag is "latest" when none is given. A digest
+    reference (`repo@sha256:...`) gives the digest as its tag. A registry port (`host:5000/x`) is
+    part of the repository."""
+    if "@" in reference:
+        repository, _, digest = reference.partition("@")
+        return repository, digest
+    repository, _, tag = reference.rpartition(":")
+    if not repository or "/" in tag:  # no tag, or the colon was a registry's port
+        return reference, "latest"
+    return repository, tag

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from apps.agents.choices import AgentImageStatus, PruneMode
+from apps.agents.docker_names import reference_split
 from apps.agents.labels import MANAGED_LABEL
 from apps.agents.runtime.docker import DockerError, ImageInfo, image_inspect, image_pull, image_remove, images_list
 
@@ -23,15 +24,11 @@ class ImageSyncPlan:
     prune_mode: str
 
 
-def repository_of(reference: str) -> str:
-    return reference.rpartition(":")[0] if ":" in reference.rsplit("/", 1)[-1] else reference
-
-
 def images_to_prune(images: list[ImageInfo], plan: ImageSyncPlan) -> list[ImageInfo]:
     """The images the plan's prune mode removes; pure, so every rule is easy to test."""
     if plan.prune_mode == PruneMode.OFF:
         return []
-    managed_repositories = {repository_of(reference) for reference in [*plan.managed, *plan.keep]}
+    managed_repositories = {reference_split(reference)[0] for reference in [*plan.managed, *plan.keep]}
 
     def is_managed(image: ImageInfo) -> bool:
         return image.labels.get(MANAGED_LABEL) == "true" or bool(managed_repositories & set(image.repositories))

@@ -18,7 +18,7 @@ from django.conf import settings
 
 from apps.agents.labels import MANAGED_LABEL
 from apps.agents.runtime.docker import DockerError, image_build, image_inspect
-from apps.images.models import GIB
+from apps.common.units import GIB
 from apps.images.services import image_ensure_registered
 
 RECIPE_DIGEST_LABEL = "org.kasm-local.recipe-digest"

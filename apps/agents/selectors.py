@@ -8,10 +8,11 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from apps.agents.capacity import GIB, AgentCapacity, Resources, allocation_summary
+from apps.agents.capacity import AgentCapacity, Resources, allocation_summary
 from apps.agents.choices import AgentImageStatus, AgentStatus
 from apps.agents.image_sync import ImageSyncPlan
 from apps.agents.models import Agent, AgentImage, AgentStat
+from apps.common.units import GIB
 from apps.images.models import Image
 
 

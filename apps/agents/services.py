@@ -15,11 +15,12 @@ from apps.agents.capacity import Resources, shortfall
 from apps.agents.choices import AgentImageStatus, AgentStatus
 from apps.agents.host_report import HostReport
 from apps.agents.models import Agent, AgentImage, AgentStat, Gpu, ManagerToken
-from apps.agents.selectors import agent_capacity, agent_reserved
+from apps.agents.selectors import agent_capacity, agent_reserved, agents_online, image_sync_plan
 from apps.agents.signals import agent_checked_in, agent_went_offline
 from apps.common.errors import ApplicationError
 from apps.common.hashing import generate_secret, hash_secret, secret_matches
 from apps.common.installation import installation_id
+from apps.common.queues import agent_queue_name, task_enqueue
 from apps.common.realtime import CONSOLE_GROUP, push_after_commit
 
 logger = logging.getLogger(__name__)
@@ -309,6 +310,17 @@ def _address_checked(address: str) -> str:
     return address
 
 
+def agent_from_identity(identity: object, *, about: str) -> Agent | None:
+    """The approved agent an agent's report comes from (`{"agent", "credential"}`, see
+    identity.agent_identity), or None, logged, when the credential is not that agent's."""
+    identity = identity if isinstance(identity, dict) else {}
+    name = str(identity.get("agent", ""))
+    agent = agent_authenticate(name=name, credential=str(identity.get("credential", "")))
+    if agent is None:
+        logger.warning("Refused %s as agent %r: not its credential", about, name)
+    return agent
+
+
 def agent_authenticate(*, name: str, credential: str) -> Agent | None:
     """The approved agent `name` if `credential` is its own, else None (the caller logs the refusal)."""
     agent = Agent.objects.filter(hostname=name, approved=True).exclude(credential_hash="").first()
@@ -331,3 +343,11 @@ def agent_approve(*, agent: Agent, address: str | None = None) -> Agent:
     logger.info("Agent %s approved at %s", agent.hostname, agent.address)
     push_after_commit(group=CONSOLE_GROUP, topic="agent.settings", payload={"agent": agent.hex_id})
     return agent
+
+
+def agents_image_sync_dispatch() -> None:
+    """Send each online agent the images it should have and its prune mode (on its own queue)."""
+    for agent in agents_online():
+        plan = image_sync_plan(agent)
+        agent_image_states_ensure(agent=agent, references=plan.keep)
+        task_enqueue("agents.sync_images", plan.__dict__, queue=agent_queue_name(agent.hostname))

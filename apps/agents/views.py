@@ -13,6 +13,7 @@ from apps.agents.selectors import agent_usage, agents_for_console
 from apps.agents.services import agent_approve, agent_image_retry, agent_update_settings, manager_token_rotate
 from apps.common.errors import ApplicationError
 from apps.common.installation import installation_id
+from apps.common.views import action_then_redirect
 
 
 @console_admin_required
@@ -59,15 +60,15 @@ def agent_image_retry_view(request, agent_id):
 def agent_approve_view(request, agent_id):
     """Admins accept an agent that enrolled with the manager token, at the address they confirm."""
     agent = get_object_or_404(Agent, pk=agent_id)
-    try:
-        agent = agent_approve(agent=agent, address=request.POST.get("address", "").strip() or None)
-    except ApplicationError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(
-            request, f"Approved {agent.hostname} at {agent.address}; it gets sessions from its next check-in."
-        )
-    return redirect("agents:detail", agent_id=agent.pk)
+    return action_then_redirect(
+        request,
+        lambda: agent_approve(agent=agent, address=request.POST.get("address", "").strip() or None),
+        done=lambda approved: (
+            f"Approved {approved.hostname} at {approved.address}; it gets sessions from its next check-in."
+        ),
+        to="agents:detail",
+        agent_id=agent.pk,
+    )
 
 
 @console_admin_required

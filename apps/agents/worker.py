@@ -14,8 +14,7 @@ def send_checkin() -> None:
 
     from apps.agents.host_report import host_report_collect
     from apps.agents.runtime.docker import DockerError
-    from apps.agents.tasks import agent_checkin_task
-    from kasm.celery import MANAGER_QUEUE
+    from apps.common.queues import task_enqueue
 
     try:
         report = host_report_collect(
@@ -24,10 +23,7 @@ def send_checkin() -> None:
     except DockerError as error:
         logger.error("Check-in skipped: %s", error)  # the manager will see this agent go offline
         return
-    message = report.as_message()
-    agent_checkin_task.apply_async(
-        args=[settings.MANAGER_TOKEN, settings.AGENT_CREDENTIAL, message], queue=MANAGER_QUEUE
-    )
+    task_enqueue("agents.checkin", settings.MANAGER_TOKEN, settings.AGENT_CREDENTIAL, report.as_message())
 
 
 def prepare_session_network() -> None:

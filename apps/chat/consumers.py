@@ -16,13 +16,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from apps.chat.selectors import chat_history, chat_message_as_dict, chat_session_for
 from apps.chat.services import chat_message_post
+from apps.common.close_codes import CLOSE_FORBIDDEN
 from apps.common.errors import ApplicationError
 from apps.common.json_input import json_loads_bounded
 from apps.common.realtime import user_group
 from apps.sessions.services import TOPIC_ACCESS_REVOKED
 from apps.sessions.sharing import share_event_ends_access, share_group
 
-CLOSE_FORBIDDEN = 4403
 PRESENCE_DEBOUNCE_SECONDS = 0.2
 
 

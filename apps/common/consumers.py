@@ -1,6 +1,7 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from apps.common.close_codes import CLOSE_UNAUTHENTICATED
 from apps.common.realtime import CONSOLE_GROUP, user_group
 
 
@@ -11,7 +12,7 @@ class LiveUpdatesConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope["user"]
         if not user.is_authenticated:
-            await self.close(code=4401)
+            await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.groups_joined = [user_group(user.pk)]
         if await self._is_console_admin(user):

@@ -8,6 +8,11 @@ class CpuAllocationMethod(models.TextChoices):
     QUOTAS = "quotas", "Quotas (hard limit of the cores)"
     SHARES = "shares", "Shares (weight proportional to the cores)"
 
+    @property
+    def kasm_name(self) -> str:
+        """As Kasm spells it in registries and the Developer API: Inherit, Quotas, Shares."""
+        return self.value.title()
+
 
 class StreamProtocol(models.TextChoices):
     """What the workspace serves on port 6901."""

@@ -2,7 +2,7 @@ from django import forms
 
 from apps.common.json_input import BoundedJSONFormField
 from apps.common.units import MAX_CORES, MAX_GPUS, MAX_MEMORY, MIB
-from apps.registry.parser import CPU_ALLOCATION_METHODS, STREAM_PROTOCOLS
+from apps.images.choices import CpuAllocationMethod, StreamProtocol
 
 
 class RegistryAddForm(forms.Form):
@@ -21,8 +21,8 @@ class WorkspaceDefinitionForm(forms.Form):
     cores = forms.FloatField(min_value=0.1, max_value=MAX_CORES)
     memory = forms.IntegerField(label="Memory (MB)", min_value=64, max_value=MAX_MEMORY // MIB)
     gpu_count = forms.IntegerField(label="GPUs", min_value=0, max_value=MAX_GPUS)
-    cpu_allocation_method = forms.ChoiceField(choices=[(v, v) for v in CPU_ALLOCATION_METHODS.values()])
-    stream_protocol = forms.ChoiceField(choices=[(v, v) for v in STREAM_PROTOCOLS])
+    cpu_allocation_method = forms.ChoiceField(choices=[(m.kasm_name, m.kasm_name) for m in CpuAllocationMethod])
+    stream_protocol = forms.ChoiceField(choices=StreamProtocol.choices)
     run_config = BoundedJSONFormField(
         label="Docker run config override (JSON)", required=False, widget=forms.Textarea(attrs={"rows": 8})
     )

@@ -14,13 +14,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from apps.common.errors import ApplicationError
+from apps.images.choices import CpuAllocationMethod, StreamProtocol
 from apps.registry.flags import workspace_flags
 
 SUPPORTED_SCHEMA_VERSIONS = ("1.0",)
 # Assumed for a site without versions.txt, and what build-site writes.
 DEFAULT_SCHEMA_VERSION = "1.0"
-STREAM_PROTOCOLS = ("kasmvnc", "novnc")
-CPU_ALLOCATION_METHODS = {"inherit": "Inherit", "quotas": "Quotas", "shares": "Shares"}
 # Older registries spell some fields differently; the first name is the one we keep.
 FIELD_ALIASES = {
     "image": "name",
@@ -187,16 +186,16 @@ def _cpu_allocation_method(entry: dict) -> str:
     value = entry.get("cpu_allocation_method")
     if value is None or value == "":
         return "Inherit"
-    if not isinstance(value, str) or value.lower() not in CPU_ALLOCATION_METHODS:
+    if not isinstance(value, str) or value.lower() not in CpuAllocationMethod.values:
         raise EntryError("'cpu_allocation_method' must be Inherit, Quotas or Shares")
-    return CPU_ALLOCATION_METHODS[value.lower()]
+    return CpuAllocationMethod(value.lower()).kasm_name
 
 
 def _stream_protocol(entry: dict) -> str:
     """Our extension: Kasm registries list KasmVNC images, so that is the default."""
-    value = entry.get("stream_protocol") or "kasmvnc"
-    if value not in STREAM_PROTOCOLS:
-        raise EntryError(f"'stream_protocol' must be one of {', '.join(STREAM_PROTOCOLS)}")
+    value = entry.get("stream_protocol") or StreamProtocol.KASMVNC
+    if value not in StreamProtocol.values:
+        raise EntryError(f"'stream_protocol' must be one of {', '.join(StreamProtocol.values)}")
     return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
@@ -11,8 +12,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from apps.agents.tasks import agents_dispatch_image_sync_task
 from apps.common.errors import ApplicationError
+from apps.common.queues import task_enqueue
 from apps.common.units import MIB
 from apps.images.icons import ACCEPTED, icon_extension
 from apps.images.models import Image
@@ -147,12 +148,24 @@ def registry_set_auto_update(*, registry: Registry, enabled: bool) -> None:
 
 
 def registry_restore_first_party() -> Registry:
-    """Add the first-party registry back (it is pre-installed; an admin may have removed it)."""
+    """Add the first-party registry back (it is pre-installed; an admin may have removed it); its
+    list is fetched in the background."""
     url = registry_url_normalize(settings.FIRST_PARTY_REGISTRY_URL)
     registry, _ = Registry.objects.update_or_create(
         is_first_party=True, defaults={"url": url, "auto_update": True, "name": "Kasm Local"}
     )
+    task_enqueue("registry.update", str(registry.pk))
     return registry
+
+
+def registries_refresh_stale(*, registries, older_than: timedelta) -> None:
+    """As in Kasm, visiting the store updates registries with automatic updates, in the background,
+    at most once per `older_than`."""
+    stale_before = timezone.now() - older_than
+    for registry in registries:
+        if registry.auto_update and (registry.last_attempt_at is None or registry.last_attempt_at < stale_before):
+            Registry.objects.filter(pk=registry.pk).update(last_attempt_at=timezone.now())
+            task_enqueue("registry.update", str(registry.pk))
 
 
 def registries_auto_update() -> list[tuple[Registry, str]]:
@@ -199,7 +212,7 @@ def registry_workspace_install(
         image.save()
         workspace.installed_image = image
         workspace.save(update_fields=["installed_image", "updated_at"])
-        transaction.on_commit(_dispatch_image_sync)
+        task_enqueue("agents.dispatch_image_sync")
     return image
 
 
@@ -216,7 +229,7 @@ def registry_workspace_apply_update(
     _image_apply_definition(image, definition, registry=workspace.registry)
     image.source_sha = workspace.sha
     image.save()
-    transaction.on_commit(_dispatch_image_sync)
+    task_enqueue("agents.dispatch_image_sync")
     return image
 
 
@@ -276,7 +289,3 @@ def _image_copy_icon(image: Image, image_src: str, icon_url: str) -> None:
         image.icon_url = icon_url
         return
     image.icon.save(f"{image.hex_id}.{extension}", ContentFile(body), save=False)
-
-
-def _dispatch_image_sync() -> None:
-    agents_dispatch_image_sync_task.delay()

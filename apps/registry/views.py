@@ -7,11 +7,11 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.decorators import console_admin_required
 from apps.common.errors import ApplicationError
+from apps.common.views import action_then_redirect
 from apps.registry.forms import RegistryAddForm, WorkspaceDefinitionForm
 from apps.registry.models import Registry, RegistryWorkspace
 from apps.registry.parser import DEFAULT_SCHEMA_VERSION
@@ -22,6 +22,7 @@ from apps.registry.selectors import (
     store_workspaces,
 )
 from apps.registry.services import (
+    registries_refresh_stale,
     registry_add,
     registry_remove,
     registry_restore_first_party,
@@ -32,7 +33,6 @@ from apps.registry.services import (
     workspace_definition_validate,
 )
 from apps.registry.site import registry_site_collect, workspace_sha
-from apps.registry.tasks import registry_update_task
 
 # Opening the store refreshes registries with automatic updates at most this often.
 STORE_REFRESH_AFTER = timedelta(minutes=5)
@@ -42,7 +42,7 @@ STORE_REFRESH_AFTER = timedelta(minutes=5)
 def store(request):
     workspaces = RegistryWorkspace.objects.select_related("installed_image")
     registries = Registry.objects.prefetch_related(Prefetch("workspaces", queryset=workspaces))
-    _refresh_stale_registries(registries)
+    registries_refresh_stale(registries=registries, older_than=STORE_REFRESH_AFTER)
     tiles = store_workspaces(registries)
     context = {
         "registries": registries,
@@ -55,28 +55,18 @@ def store(request):
     return render(request, "registry/store.html", context)
 
 
-def _refresh_stale_registries(registries) -> None:
-    """As in Kasm, visiting the store updates registries with automatic updates (in the background)."""
-    stale_before = timezone.now() - STORE_REFRESH_AFTER
-    for registry in registries:
-        if registry.auto_update and (registry.last_attempt_at is None or registry.last_attempt_at < stale_before):
-            Registry.objects.filter(pk=registry.pk).update(last_attempt_at=timezone.now())
-            registry_update_task.delay_on_commit(str(registry.pk))
-
-
 @console_admin_required
 @require_POST
 def registry_add_view(request):
     form = RegistryAddForm(request.POST)
     if form.is_valid():
-        try:
-            registry = registry_add(url=form.cleaned_data["url"])
-        except ApplicationError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, _update_summary(registry, verb="Added"))
-    else:
-        messages.error(request, "Enter the registry's URL.")
+        return action_then_redirect(
+            request,
+            lambda: registry_add(url=form.cleaned_data["url"]),
+            done=lambda registry: _update_summary(registry, verb="Added"),
+            to="registry:store",
+        )
+    messages.error(request, "Enter the registry's URL.")
     return redirect("registry:store")
 
 
@@ -84,13 +74,13 @@ def registry_add_view(request):
 @require_POST
 def registry_update_view(request, registry_id):
     registry = get_object_or_404(Registry, pk=registry_id)
-    try:
-        registry_update(registry=registry)
-    except ApplicationError as error:
-        messages.error(request, f"{registry}: {error.message} The last good list is kept.")
-    else:
-        messages.success(request, _update_summary(registry, verb="Updated"))
-    return redirect("registry:store")
+    return action_then_redirect(
+        request,
+        lambda: registry_update(registry=registry),
+        done=lambda updated: _update_summary(updated, verb="Updated"),
+        failed=lambda message: f"{registry}: {message} The last good list is kept.",
+        to="registry:store",
+    )
 
 
 def _update_summary(registry: Registry, *, verb: str) -> str:
@@ -123,7 +113,6 @@ def registry_auto_update_view(request, registry_id):
 @require_POST
 def registry_restore_first_party_view(request):
     registry = registry_restore_first_party()
-    registry_update_task.delay_on_commit(str(registry.pk))
     messages.success(request, f"The first-party registry {registry.url} is back; its list is being fetched.")
     return redirect("registry:store")
 
@@ -132,17 +121,16 @@ def registry_restore_first_party_view(request):
 @require_POST
 def workspace_install_view(request, workspace_id):
     workspace = get_object_or_404(RegistryWorkspace.objects.select_related("registry"), pk=workspace_id)
-    try:
-        image = registry_workspace_install(
+    return action_then_redirect(
+        request,
+        lambda: registry_workspace_install(
             workspace=workspace,
             reviewed_digest=request.POST.get("reviewed", ""),
             confirm_flags=request.POST.get("confirm_flags") == "on",
-        )
-    except ApplicationError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"Installed {image.friendly_name}; the agents are pulling {image.docker_image}.")
-    return redirect("registry:store")
+        ),
+        done=lambda image: f"Installed {image.friendly_name}; the agents are pulling {image.docker_image}.",
+        to="registry:store",
+    )
 
 
 @console_admin_required
@@ -151,17 +139,16 @@ def workspace_apply_update_view(request, workspace_id):
     workspace = get_object_or_404(
         RegistryWorkspace.objects.select_related("registry", "installed_image"), pk=workspace_id
     )
-    try:
-        registry_workspace_apply_update(
+    return action_then_redirect(
+        request,
+        lambda: registry_workspace_apply_update(
             workspace=workspace,
             reviewed_digest=request.POST.get("reviewed", ""),
             confirm_flags=request.POST.get("confirm_flags") == "on",
-        )
-    except ApplicationError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"{workspace.friendly_name} now follows the registry's latest definition.")
-    return redirect("registry:store")
+        ),
+        done=f"{workspace.friendly_name} now follows the registry's latest definition.",
+        to="registry:store",
+    )
 
 
 @console_admin_required

@@ -1,17 +1,31 @@
+from typing import ClassVar
+
 from django.db import models
 
 
 class SessionStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
+    """Where a session is in its life. A session is created PROVISIONING (placed, its launch queued)."""
+
     PROVISIONING = "provisioning", "Provisioning"
     STARTING = "starting", "Starting"
     RUNNING = "running", "Running"
     STOPPING = "stopping", "Stopping"
-    STOPPED = "stopped", "Stopped"
     PAUSED = "paused", "Paused"
     DELETING = "deleting", "Deleting"
     DELETED = "deleted", "Deleted"
     ERROR = "error", "Error"
 
+    # Named sets of states, the only place they are written (assigned below the class: an enum's
+    # body cannot refer to its own members).
+    STARTING_UP: ClassVar[frozenset]  # on its way to running: a desktop socket opened now is held
+    LIVE: ClassVar[frozenset]  # the user's session exists: it counts, expires, can be destroyed
+    HOLDING: ClassVar[frozenset]  # holds its reservation on the agent (a deleting container still runs)
+    VIEWABLE: ClassVar[frozenset]  # a share link can be joined
+    GONE: ClassVar[frozenset]  # being removed or removed
 
-STARTING_UP = (SessionStatus.REQUESTED, SessionStatus.PROVISIONING, SessionStatus.STARTING)
+
+SessionStatus.STARTING_UP = frozenset({SessionStatus.PROVISIONING, SessionStatus.STARTING})
+SessionStatus.LIVE = SessionStatus.STARTING_UP | {SessionStatus.RUNNING, SessionStatus.STOPPING, SessionStatus.PAUSED}
+SessionStatus.HOLDING = SessionStatus.LIVE | {SessionStatus.DELETING}
+SessionStatus.VIEWABLE = frozenset({SessionStatus.STARTING, SessionStatus.RUNNING})
+SessionStatus.GONE = frozenset({SessionStatus.DELETING, SessionStatus.DELETED})

@@ -5,26 +5,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import ssl
 
 import websockets
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from apps.common.close_codes import CLOSE_FORBIDDEN, CLOSE_UPSTREAM_FAILED
 from apps.common.flow_control import flow_control
 from apps.common.realtime import user_group
 from apps.images.choices import StreamProtocol
-from apps.sessions.choices import STARTING_UP
+from apps.sessions.choices import SessionStatus
 from apps.sessions.proxy import kasmvnc_authorization
 from apps.sessions.rfb import ByteReader, ClientMessageFilter, RfbError, accept_client, authenticate_to_server
 from apps.sessions.selectors import session_for_proxy, session_get, session_is_reachable
 from apps.sessions.services import TOPIC_ACCESS_REVOKED, TOPIC_SESSION_STATUS
 from apps.sessions.sharing import share_event_ends_access, share_group_of
+from apps.sessions.workspace_tls import workspace_tls_context
 
 logger = logging.getLogger(__name__)
-CLOSE_FORBIDDEN = 4403
-CLOSE_UPSTREAM_FAILED = 4502
 UPSTREAM_READY_SECONDS = 15
 # Browser messages waiting for the workspace before the proxy stops reading the browser's socket.
 BROWSER_QUEUE_LIMIT = 64
@@ -148,7 +147,7 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
                 raise SessionNotStarting("the session was removed")
             if session_is_reachable(current):
                 return current
-            if current.status not in STARTING_UP:
+            if current.status not in SessionStatus.STARTING_UP:
                 raise SessionNotStarting(f"the session is {current.status}, not starting")
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
@@ -213,11 +212,9 @@ async def _connect_upstream(session):
     address, port = session.agent.address, session.host_port
     if session.image.stream_protocol == StreamProtocol.KASMVNC:
         # KasmVNC images serve HTTPS with a self-signed certificate and basic auth as kasm_user.
-        context = ssl.create_default_context()
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
         return await websockets.connect(
             f"wss://{address}:{port}/websockify",
-            ssl=context,
+            ssl=workspace_tls_context(),
             subprotocols=["binary"],
             additional_headers={"Authorization": kasmvnc_authorization(session)},
             max_size=None,

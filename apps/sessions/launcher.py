@@ -7,7 +7,6 @@ launch task finds the container it already started instead of starting a second 
 from __future__ import annotations
 
 import socket
-import ssl
 import time
 import urllib.error
 import urllib.request
@@ -33,6 +32,7 @@ from apps.agents.runtime.docker import (
 )
 from apps.agents.session_network import session_network
 from apps.images.choices import CpuAllocationMethod
+from apps.sessions.workspace_tls import workspace_tls_context
 
 WORKSPACE_PORT = 6901
 SAFE_DEFAULTS = {
@@ -166,7 +166,7 @@ def wait_until_answering(address: str, port: int, *, timeout: float, tls: bool =
 
 
 def _http_answers(url: str, tls: bool) -> None:
-    context = ssl._create_unverified_context() if tls else None  # noqa: S323  (the container's own cert)
+    context = workspace_tls_context() if tls else None
     try:
         urllib.request.urlopen(url, timeout=2, context=context).close()  # noqa: S310
     except urllib.error.HTTPError:

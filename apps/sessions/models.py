@@ -13,7 +13,7 @@ class Session(BaseModel):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workspace_sessions")
     image = models.ForeignKey(Image, on_delete=models.PROTECT, related_name="sessions")
     agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions")
-    status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.REQUESTED)
+    status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.PROVISIONING)
     status_message = models.TextField(blank=True, help_text="Why the session is in its state (errors included).")
     container_id = models.CharField(max_length=80, blank=True)
     host_port = models.PositiveIntegerField(null=True, blank=True, help_text="Published port of 6901 on the agent.")
@@ -37,6 +37,19 @@ class Session(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.image} for {self.owner} ({self.status})"
+
+    # For templates, which ask the session rather than compare strings.
+    @property
+    def is_running(self) -> bool:
+        return self.status == SessionStatus.RUNNING
+
+    @property
+    def is_paused(self) -> bool:
+        return self.status == SessionStatus.PAUSED
+
+    @property
+    def is_gone(self) -> bool:
+        return self.status in SessionStatus.GONE
 
 
 class ShareViewer(BaseModel):

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import base64
 import re
-import ssl
 import urllib.error
 import urllib.request
 from urllib.parse import quote
 
 from apps.images.choices import StreamProtocol
 from apps.sessions.models import Session
+from apps.sessions.workspace_tls import workspace_tls_context
 
 FORWARDED_HEADERS = ("Content-Type", "Cache-Control", "Last-Modified", "ETag")
 MAX_BODY = 50 * 1024**2
@@ -56,7 +56,7 @@ def workspace_fetch(session: Session, path: str, query: str) -> tuple[int, dict,
     context = None
     if kasmvnc:
         request.add_header("Authorization", kasmvnc_authorization(session))
-        context = ssl._create_unverified_context()  # noqa: S323  (the container's self-signed certificate)
+        context = workspace_tls_context()
     try:
         with urllib.request.urlopen(request, timeout=15, context=context) as response:  # noqa: S310
             return response.status, _forwarded(response.headers), response.read(MAX_BODY)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from apps.agents.capacity import Resources, free, shortfall
+from apps.agents.capacity import Resources, shortfall
 from apps.agents.choices import AgentStatus
 from apps.agents.models import Agent
+from apps.agents.placement import PlacementCandidate, placement_order
 from apps.agents.selectors import agent_capacity, agent_reserved
 from apps.agents.services import AgentBusy, agent_reserve_capacity
 from apps.common.errors import ApplicationError
@@ -47,19 +48,17 @@ def candidate_agents(image: Image) -> list[Agent]:
     return list(agents)
 
 
-def placement_order(agents: list[Agent], image: Image, policy: str) -> list[Agent]:
-    """Agents that have the image first; then spread (most free cores first) or pack (fewest first)."""
-
-    def free_cores_share(agent: Agent) -> float:
-        resources = agent_capacity(agent)
-        total = resources.capacity.cores
-        return free(resources, agent_reserved(agent)).cores / total if total else 0
-
-    direction = -1 if policy == "spread" else 1
-    return sorted(
-        agents,
-        key=lambda agent: (image.docker_image not in agent.images_present, direction * free_cores_share(agent)),
-    )
+def agents_in_placement_order(agents: list[Agent], image: Image) -> list[Agent]:
+    candidates = [
+        PlacementCandidate(
+            key=agent,
+            capacity=agent_capacity(agent),
+            reserved=agent_reserved(agent),
+            has_image=image.docker_image in agent.images_present,
+        )
+        for agent in agents
+    ]
+    return [candidate.key for candidate in placement_order(candidates, settings.SCHEDULER_POLICY)]
 
 
 def where(image: Image) -> str:
@@ -77,25 +76,29 @@ def session_place(image: Image) -> Agent:
     if not agents:
         raise NoCapacity(f"No online, enabled {where(image)} is available for '{image.friendly_name}'.")
     reasons, busy = [], []
-    for agent in placement_order(agents, image, settings.SCHEDULER_POLICY):
+    for agent in agents_in_placement_order(agents, image):
         # The snapshot rules out agents without locking them; a fitting one is re-checked under its lock.
         reason = shortfall(agent_capacity(agent), agent_reserved(agent), request)
-        if reason is not None:
-            reasons.append(f"'{agent.hostname}' {reason}")
-            continue
-        try:
-            reason = agent_reserve_capacity(agent_id=agent.pk, request=request, wait=False)
-        except AgentBusy:
-            busy.append(agent)  # another request is claiming it right now: try the others first
-            continue
         if reason is None:
-            agent.refresh_from_db()
-            return agent
+            try:
+                reason = _claim(agent, request, wait=False)
+            except AgentBusy:
+                busy.append(agent)  # another request is claiming it right now: try the others first
+                continue
+            if reason is None:
+                return agent
         reasons.append(f"'{agent.hostname}' {reason}")
     for agent in busy:
-        reason = agent_reserve_capacity(agent_id=agent.pk, request=request)
+        reason = _claim(agent, request, wait=True)
         if reason is None:
-            agent.refresh_from_db()
             return agent
         reasons.append(f"'{agent.hostname}' {reason}")
     raise NoCapacity(f"No online {where(image)} can take '{image.friendly_name}' now: " + "; ".join(reasons) + ".")
+
+
+def _claim(agent: Agent, request: Resources, *, wait: bool) -> str | None:
+    """Reserve `request` on `agent` under its row lock; None when claimed (and `agent` re-read)."""
+    reason = agent_reserve_capacity(agent_id=agent.pk, request=request, wait=wait)
+    if reason is None:
+        agent.refresh_from_db()
+    return reason

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 from django.db.models import QuerySet
 
 from apps.common.hashing import secret_matches
-from apps.sessions.choices import STARTING_UP, SessionStatus
+from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.sharing import share_viewer_active, share_viewer_by_token
 
@@ -36,7 +36,7 @@ def session_for_proxy(*, kasm_id, user, cookies: dict) -> ProxyAccess | None:
     cookies `username` + `session_token`, or a viewer's login or join_kasm token (view-only). Anyone
     else gets None."""
     session = session_get(kasm_id)
-    if session is None or not (session.status in STARTING_UP or session_is_reachable(session)):
+    if session is None or not (session.status in SessionStatus.STARTING_UP or session_is_reachable(session)):
         return None
     token, username = cookies.get("session_token", ""), cookie_text(cookies.get("username", ""))
     if user is not None and user.is_authenticated and user.pk == session.owner_id:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,31 +21,18 @@ from apps.agents.services import agent_release_capacity
 from apps.common.errors import ApplicationError
 from apps.common.hashing import generate_secret, hash_secret
 from apps.common.installation import installation_id
+from apps.common.queues import agent_queue_name, task_enqueue
 from apps.common.realtime import push_after_commit, user_group
 from apps.images.choices import StreamProtocol
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.container_environment import container_environment, start_url_checked
-from apps.sessions.dispatch import send_to_agent_after_commit
 from apps.sessions.models import Session, ShareViewer
 from apps.sessions.scheduler import session_place
 
 logger = logging.getLogger(__name__)
 TOPIC_SESSION_STATUS = "session.status"  # pushed to the owner's group on every status change
 TOPIC_ACCESS_REVOKED = "access.revoked"  # pushed to a user's group: their desktop and chat sockets close
-
-# States in which a session holds its reservation on the agent.
-HOLDING = [
-    SessionStatus.REQUESTED,
-    SessionStatus.PROVISIONING,
-    SessionStatus.STARTING,
-    SessionStatus.RUNNING,
-    SessionStatus.STOPPING,
-    SessionStatus.STOPPED,
-    SessionStatus.PAUSED,
-    SessionStatus.DELETING,
-]
-LIVE = [s for s in HOLDING if s != SessionStatus.DELETING]
 
 
 @dataclass(frozen=True)
@@ -93,7 +81,7 @@ def session_request(
             expires_at=now
             + timedelta(seconds=min(settings.SESSION_KEEPALIVE_SECONDS, settings.SESSION_LIFETIME_SECONDS)),
         )
-        send_to_agent_after_commit(agent, "sessions.launch", session_launch_spec(session))
+        task_enqueue("sessions.launch", session_launch_spec(session), queue=agent_queue_name(agent.hostname))
     return RequestedSession(session=session, session_token=token)
 
 
@@ -125,7 +113,7 @@ def session_launch_spec(session: Session) -> dict:
     }
 
 
-def _transition(session: Session, *, to: str, allowed_from: list[str], **fields) -> bool:
+def _transition(session: Session, *, to: str, allowed_from: Collection[str], **fields) -> bool:
     """Conditional status change; False when another process moved the session first."""
     updated = Session.objects.filter(pk=session.pk, status__in=allowed_from).update(status=to, **fields)
     if updated:
@@ -154,26 +142,27 @@ def session_mark_running(*, session: Session, container_id: str, host_port: int)
     started = _transition(
         session,
         to=SessionStatus.RUNNING,
-        allowed_from=[SessionStatus.PROVISIONING, SessionStatus.STARTING],
+        allowed_from=SessionStatus.STARTING_UP,
         container_id=container_id,
         host_port=host_port,
         started_at=now,
         status_message="",
     )
-    if not started and session.status in (SessionStatus.DELETING, SessionStatus.DELETED):
-        send_to_agent_after_commit(session.agent, "sessions.destroy", session.hex_id)  # deleted while starting
+    if not started and session.status in SessionStatus.GONE:
+        # deleted while starting: the container may exist already
+        task_enqueue("sessions.destroy", session.hex_id, queue=agent_queue_name(session.agent.hostname))
 
 
 @transaction.atomic
 def session_mark_failed(*, session: Session, reason: str) -> None:
     """The launch failed: error state with the reason, and the reservation goes back."""
-    if _transition(session, to=SessionStatus.ERROR, allowed_from=LIVE, status_message=reason):
+    if _transition(session, to=SessionStatus.ERROR, allowed_from=SessionStatus.LIVE, status_message=reason):
         _release(session)
         logger.warning("Session %s failed: %s", session.hex_id, reason)
 
 
 def session_keepalive(*, session: Session) -> Session:
-    if session.status not in LIVE:
+    if session.status not in SessionStatus.LIVE:
         raise ApplicationError(f"Session {session.hex_id} is {session.status}; only a live session can be kept alive.")
     now = timezone.now()
     hard_limit = (session.started_at or session.created_at) + timedelta(seconds=settings.SESSION_LIFETIME_SECONDS)
@@ -188,7 +177,7 @@ def session_pause(*, session: Session) -> None:
     """Stop the container (its capacity stays reserved so a resume always fits)."""
     if not _transition(session, to=SessionStatus.STOPPING, allowed_from=[SessionStatus.RUNNING]):
         raise ApplicationError(f"Session {session.hex_id} is {session.status}; only a running session can be paused.")
-    send_to_agent_after_commit(session.agent, "sessions.pause", session.hex_id)
+    task_enqueue("sessions.pause", session.hex_id, queue=agent_queue_name(session.agent.hostname))
 
 
 @transaction.atomic
@@ -202,16 +191,16 @@ def session_resume(*, session: Session) -> None:
     if not _transition(session, to=SessionStatus.STARTING, allowed_from=[SessionStatus.PAUSED]):
         raise ApplicationError(f"Session {session.hex_id} is {session.status}; only a paused session can be resumed.")
     session_keepalive(session=session)
-    send_to_agent_after_commit(session.agent, "sessions.launch", session_launch_spec(session))
+    task_enqueue("sessions.launch", session_launch_spec(session), queue=agent_queue_name(session.agent.hostname))
 
 
 @transaction.atomic
 def session_destroy(*, session: Session, reason: str = "") -> None:
     """Queue the deletion (idempotent: a session already going or gone stays as it is)."""
-    allowed = [*LIVE, SessionStatus.ERROR]
+    allowed = SessionStatus.LIVE | {SessionStatus.ERROR}
     if _transition(session, to=SessionStatus.DELETING, allowed_from=allowed, status_message=reason):
         if session.agent_id:
-            send_to_agent_after_commit(session.agent, "sessions.destroy", session.hex_id)
+            task_enqueue("sessions.destroy", session.hex_id, queue=agent_queue_name(session.agent.hostname))
         else:
             session_mark_deleted(session=session)
 
@@ -225,7 +214,9 @@ def session_mark_deleted(*, session: Session) -> None:
 def sessions_expire(*, now: datetime | None = None) -> list[Session]:
     """Destroy the sessions whose expiry passed (no keepalive in time, or their lifetime is over)."""
     now = now or timezone.now()
-    expired = list(Session.objects.filter(status__in=LIVE, expires_at__lt=now).select_related("agent", "owner"))
+    expired = list(
+        Session.objects.filter(status__in=SessionStatus.LIVE, expires_at__lt=now).select_related("agent", "owner")
+    )
     for session in expired:
         session_destroy(session=session, reason="expired")
     return expired
@@ -242,7 +233,7 @@ def sessions_reconcile(*, agent: Agent, containers: list, now: datetime | None =
         return  # nothing runs there and nothing should: the common case costs no query
     now = now or timezone.now()
     reported = {_as_uuid(c.session_id): c for c in containers}
-    holding = dict(Session.objects.filter(agent=agent, status__in=HOLDING).values_list("id", "status"))
+    holding = dict(Session.objects.filter(agent=agent, status__in=SessionStatus.HOLDING).values_list("id", "status"))
     for session_id, status in holding.items():
         if status == SessionStatus.RUNNING and session_id not in reported:
             session = Session.objects.select_related("owner").get(pk=session_id)
@@ -252,7 +243,7 @@ def sessions_reconcile(*, agent: Agent, containers: list, now: datetime | None =
         if session_id in holding or _orphan_first_seen(container.container_id, now) > now - grace:
             continue
         logger.warning("Removing orphan container %s on %s", container.container_id[:12], agent.hostname)
-        send_to_agent_after_commit(agent, "sessions.destroy", container.session_id)
+        task_enqueue("sessions.destroy", container.session_id, queue=agent_queue_name(agent.hostname))
 
 
 def _orphan_first_seen(container_id: str, now: datetime) -> datetime:
@@ -276,6 +267,6 @@ def user_access_revoke(*, user_id: int) -> None:
 
 def sessions_flag_agent_offline(*, agent: Agent) -> int:
     """Sessions on an agent that went silent keep their state but say so."""
-    return Session.objects.filter(agent=agent, status__in=LIVE).update(
+    return Session.objects.filter(agent=agent, status__in=SessionStatus.LIVE).update(
         status_message=f"Agent '{agent.hostname}' is offline; the session may be unreachable."
     )

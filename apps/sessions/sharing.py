@@ -78,7 +78,7 @@ def shared_session_get(share_id: str) -> Session | None:
 def share_link_check(*, share_id: str, user) -> Session:
     """The session a share link opens for `user`, or an error saying why it opens nothing."""
     session = shared_session_get(share_id)
-    if session is None or session.status not in (SessionStatus.RUNNING, SessionStatus.STARTING):
+    if session is None or session.status not in SessionStatus.VIEWABLE:
         raise ApplicationError("This share link is not valid any more: ask the owner for a new one.")
     if session.owner_id == user.pk:
         raise ApplicationError("This is your own session; open it from My sessions.")

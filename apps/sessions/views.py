@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.decorators import console_admin_required
 from apps.common.errors import ApplicationError
+from apps.common.views import action_then_redirect
 from apps.images.models import Image
 from apps.images.selectors import image_list_launchable
 from apps.sessions.choices import SessionStatus
@@ -143,13 +144,8 @@ def session_resume_view(request, kasm_id):
 
 
 def _lifecycle_action(request, kasm_id, action, done: str):
-    try:
-        action(session=_own_session(request, kasm_id))
-    except ApplicationError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, done)
-    return redirect("my-sessions")
+    session = _own_session(request, kasm_id)
+    return action_then_redirect(request, lambda: action(session=session), done=done, to="my-sessions")
 
 
 @login_required

@@ -1,6 +1,6 @@
 import { fetchJson, onLiveUpdate, throttled } from "./live.js";
+import { GIB } from "./units.js";
 
-const GIB = 1024 ** 3;
 const tabs = document.querySelectorAll("[role=tab]");
 function showTab(name) {
   for (const tab of tabs) tab.setAttribute("aria-selected", String(tab.dataset.tab === name));

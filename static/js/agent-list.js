@@ -1,6 +1,6 @@
 import { fetchJson, onLiveUpdate, throttled } from "./live.js";
+import { GIB } from "./units.js";
 
-const GIB = 1024 ** 3;
 const tbody = document.querySelector("#agents tbody");
 
 function cell(text, className) {

@@ -1,6 +1,6 @@
 import { fetchJson, onLiveUpdate, throttled } from "./live.js";
+import { GIB } from "./units.js";
 
-const GIB = 1024 ** 3;
 const agentSelect = document.getElementById("agent-select");
 const hoursSelect = document.getElementById("hours-select");
 

@@ -1,10 +1,10 @@
 """Builders for agents tests: a host report as an agent would send it, and agents in the database."""
 
-from apps.agents.capacity import GIB
 from apps.agents.gpus import GpuReport
 from apps.agents.host_report import HostReport, SessionContainer
 from apps.agents.models import Agent
 from apps.common.installation import installation_id
+from apps.common.units import GIB
 
 CREDENTIAL = "agent-credential-for-tests-" + "c" * 32  # an agent's own secret, as run_agent makes one
 

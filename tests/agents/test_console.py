@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.agents.capacity import GIB, Resources
+from apps.agents.capacity import Resources
 from apps.agents.models import Agent, AgentStat, Zone
 from apps.agents.services import agent_reserve_capacity, manager_token_is_valid
+from apps.common.units import GIB
 from tests.agents.factories import agent
 
 pytestmark = pytest.mark.django_db

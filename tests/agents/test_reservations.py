@@ -5,9 +5,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import close_old_connections
 
-from apps.agents.capacity import GIB, Resources
+from apps.agents.capacity import Resources
 from apps.agents.selectors import agent_usage
 from apps.agents.services import agent_release_capacity, agent_reserve_capacity
+from apps.common.units import GIB
 from tests.agents.factories import agent
 
 ONE_CPU_ONE_GB = Resources(cores=1, memory=GIB)

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.agents.capacity import GIB, Resources
+from apps.agents.capacity import Resources
 from apps.agents.services import agent_checkin, agent_reserve_capacity, manager_token_rotate
+from apps.common.units import GIB
 from tests.agents.factories import CREDENTIAL, gpu, host_report
 from tests.e2e.conftest import log_in, off_loop
 

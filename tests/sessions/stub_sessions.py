@@ -21,7 +21,9 @@ def stub_session(
         owner=owner,
         image=image or Image.objects.create(docker_image="stub", friendly_name="Stub"),
         # holding the reservation a launch makes, which a failed start gives back
-        agent=Agent.objects.create(hostname="stub-host", address="127.0.0.1", status="online", reserved_sessions=1),
+        agent=Agent.objects.get_or_create(
+            hostname="stub-host", defaults={"address": "127.0.0.1", "status": "online", "reserved_sessions": 1}
+        )[0],
         status=status,
         host_port=port,
         vnc_password=vnc_password or generate_secret(),

@@ -4,7 +4,8 @@ import pytest
 import yaml
 from django.urls import reverse
 
-from apps.images.models import GIB, Image
+from apps.common.units import GIB
+from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_request

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from apps.accounts.services import ADMINISTRATORS_GROUP, api_key_create
-from apps.agents.capacity import GIB
+from apps.common.units import GIB
 from apps.images.models import Image
 from apps.sessions.api.public_format import group_public_id, user_public_id
 from apps.sessions.models import Session

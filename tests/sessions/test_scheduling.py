@@ -8,9 +8,9 @@ from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
 
-from apps.agents.capacity import GIB
 from apps.agents.models import Zone
 from apps.common.errors import ApplicationError
+from apps.common.units import GIB
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session

@@ -6,13 +6,13 @@ import pytest
 
 from apps.accounts.choices import ApiPermission
 from apps.accounts.services import api_key_create
-from apps.agents.models import Agent
 from apps.images.models import Image
 from apps.sessions.api.public_format import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.selectors import session_for_proxy
 from apps.sessions.sharing import session_sharing_disable, session_sharing_enable, share_join
+from tests.sessions.stub_sessions import stub_session
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +23,7 @@ def access(session, user=None, cookies=None):
 
 @pytest.fixture
 def session(alice):
-    agent = Agent.objects.create(hostname="share-host", address="127.0.0.1", status="online")
-    image = Image.objects.create(docker_image="kasm-local/busybox-test:latest", friendly_name="Busybox")
-    return Session.objects.create(owner=alice, image=image, agent=agent, status=SessionStatus.RUNNING, host_port=1)
+    return stub_session(alice, port=1)[0]
 
 
 def test_owner_shares_and_a_logged_in_user_watches_view_only(client, alice, carol, session):
@@ -111,9 +109,8 @@ def test_a_non_ascii_username_cookie_reaches_the_session_however_the_client_enco
 @pytest.fixture
 def kasmvnc_session(alice):
     """A running KasmVNC-style session (it serves its own client over HTTP) with nothing listening."""
-    agent = Agent.objects.create(hostname="kasmvnc-host", address="127.0.0.1", status="online")
     image = Image.objects.create(docker_image="kasmweb/desktop:1", friendly_name="K", stream_protocol="kasmvnc")
-    return Session.objects.create(owner=alice, image=image, agent=agent, status=SessionStatus.RUNNING, host_port=1)
+    return stub_session(alice, port=1, image=image)[0]
 
 
 @pytest.mark.parametrize("path", ["index.html", "a%3Fq%23frag%09tab", "..%2f..%2fetc"])

@@ -10,6 +10,8 @@ import docker
 import docker.errors
 import requests.exceptions
 
+from apps.agents.docker_names import reference_split
+
 
 class DockerError(Exception):
     """A Docker call failed. `retryable` says whether trying again later can help."""
@@ -123,7 +125,7 @@ def containers_with_label(docker_url: str, label: str) -> list[ContainerInfo]:
 
 
 def image_pull(docker_url: str, reference: str) -> None:
-    repository, _, tag = reference.rpartition(":") if ":" in reference.split("/")[-1] else (reference, "", "latest")
+    repository, tag = reference_split(reference)
     _call(f"pull {reference}", _client(docker_url).images.pull, repository, tag=tag)
 
 
@@ -140,7 +142,7 @@ def images_list(docker_url: str) -> list[ImageInfo]:
 
 def _image_info(image, *, reference: str) -> ImageInfo:
     names = [*image.tags, *image.attrs.get("RepoDigests", [])]
-    repositories = {name.split("@")[0] if "@" in name else name.rpartition(":")[0] for name in names}
+    repositories = {reference_split(name)[0] for name in names}
     return ImageInfo(
         reference=reference,
         id=image.id,

@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Callable
 
+from celery import current_app
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session as WebSession
@@ -28,15 +29,15 @@ from apps.accounts.services import (
 )
 from apps.accounts.throttle import TooManyFailures, client_address, failure_record, failures_check, failures_clear
 from apps.common.errors import ApplicationError, InvalidInput
+from apps.common.queues import agent_queue_name
 from apps.images.models import Image
 from apps.sessions.api import public_format as fmt
 from apps.sessions.choices import SessionStatus
 from apps.sessions.exec_commands import ExecRefused, exec_user_checked
 from apps.sessions.models import Session
 from apps.sessions.selectors import session_get
-from apps.sessions.services import LIVE, session_destroy, session_keepalive, session_request, user_access_revoke
+from apps.sessions.services import session_destroy, session_keepalive, session_request, user_access_revoke
 from apps.sessions.sharing import session_sharing_enable, share_join, shared_session_get
-from kasm.celery import agent_queue_name, app
 
 MAX_FIELD_LENGTH = 64 * 1024  # any one text field (a command, a URL); model fields have their own maximum
 
@@ -244,7 +245,7 @@ def get_kasm_status(api_key: ApiKey, body: dict) -> dict:
 
 @call("get_kasms", P.SESSIONS_VIEW)
 def get_kasms(api_key: ApiKey, body: dict) -> dict:
-    sessions = Session.objects.filter(status__in=LIVE).select_related("owner", "image", "agent")
+    sessions = Session.objects.filter(status__in=SessionStatus.LIVE).select_related("owner", "image", "agent")
     if api_key.owner_id:
         sessions = sessions.filter(owner_id=api_key.owner_id)
     return {"kasms": [fmt.kasm_dict(s) for s in sessions], "current_time": fmt.api_date(timezone.now())}
@@ -297,7 +298,8 @@ def exec_command_kasm(api_key: ApiKey, body: dict) -> dict:
     command["user"] = exec_user_checked(command["user"], image_user=image_user, global_admin=global_admin)
     if session.status != SessionStatus.RUNNING:
         raise ApiError(409, f"The session is {session.status}; commands run in running sessions only.")
-    result = app.send_task(
+    # The one call that waits for an agent's answer: sent at once (nothing to commit), result awaited.
+    result = current_app.send_task(
         "sessions.exec", args=[session.hex_id, command], queue=agent_queue_name(session.agent.hostname)
     )
     outcome = result.get(timeout=300)
@@ -410,7 +412,7 @@ def update_user(api_key: ApiKey, body: dict) -> dict:
 @call("delete_user", P.USERS_MODIFY)
 def delete_user(api_key: ApiKey, body: dict) -> dict:
     user = _managed_user(api_key, _object(body, "target_user"))
-    live = list(user.workspace_sessions.filter(status__in=LIVE))
+    live = list(user.workspace_sessions.filter(status__in=SessionStatus.LIVE))
     if live and not _bool(body, "force"):
         raise ApiError(
             409, f"User '{user.username}' has {len(live)} live sessions; pass \"force\": true to destroy them."

@@ -9,11 +9,11 @@ from django.contrib.auth.models import Group
 
 from apps.accounts.services import profile_for_user
 from apps.agents.models import Agent
+from apps.images.choices import CpuAllocationMethod
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 
-CPU_METHOD_NAMES = {"inherit": "Inherit", "quotas": "Quotas", "shares": "Shares"}
 # Django's groups have integer keys; the API names them by a stable UUID derived from the key.
 GROUP_ID_NAMESPACE = uuid.UUID("6f1d3a52-8c1b-4c39-9d1e-5b8c2f3a7e10")
 
@@ -45,7 +45,7 @@ def image_dict(image: Image, *, present_on: set[str] | None = None) -> dict:
         "cores": image.cores,
         "memory": image.memory,
         "gpu_count": image.gpus,
-        "cpu_allocation_method": CPU_METHOD_NAMES[image.cpu_allocation_method],
+        "cpu_allocation_method": CpuAllocationMethod(image.cpu_allocation_method).kasm_name,
         "enabled": image.enabled,
         "available": image.docker_image in (present_on or set()),
         "uncompressed_size_mb": 0,
@@ -93,14 +93,17 @@ def kasm_dict(session: Session) -> dict:
     }
 
 
+# Kasm's `operational_progress` along the way to running.
+PROGRESS = {SessionStatus.PROVISIONING: 25, SessionStatus.STARTING: 50, SessionStatus.RUNNING: 100}
+
+
 def progress(status: str) -> int:
-    order = [SessionStatus.REQUESTED, SessionStatus.PROVISIONING, SessionStatus.STARTING, SessionStatus.RUNNING]
-    return 100 if status == SessionStatus.RUNNING else (25 * order.index(status) if status in order else 0)
+    return PROGRESS.get(status, 0)
 
 
 def user_dict(user) -> dict:
     profile = profile_for_user(user=user)
-    live = user.workspace_sessions.exclude(status__in=[SessionStatus.DELETED, SessionStatus.DELETING])
+    live = user.workspace_sessions.exclude(status__in=SessionStatus.GONE)
     live = live.select_related("image")
     last = user.workspace_sessions.order_by("-created_at").values_list("created_at", flat=True).first()
     return {

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.agents.identity import agent_credential_load_or_create
-from kasm.celery import AGENTS_BROADCAST_QUEUE, agent_queue_name
+from apps.common.queues import AGENTS_BROADCAST_QUEUE, agent_queue_name
 
 AGENT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 

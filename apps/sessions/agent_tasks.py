@@ -1,0 +1,84 @@
+"""Celery tasks of sessions that run on the session's agent (its own queue): they drive the
+local Docker engine, never the database, and report back to the manager with the agent's identity."""
+
+from celery import shared_task
+from django.conf import settings
+
+from apps.agents.identity import agent_identity
+from apps.agents.labels import SESSION_LABEL
+from apps.agents.runtime.docker import DockerError, container_exec, container_find, container_remove, container_stop
+from apps.common.queues import task_enqueue
+from apps.sessions.launcher import session_container_start
+
+HOOKS_ON_START = ("assign", "go")  # after "first_launch", which runs only in a new container
+
+
+@shared_task(name="sessions.launch", time_limit=900, acks_late=True, ignore_result=True)
+def session_launch_task(spec: dict) -> None:
+    """start (or find) the container, run the exec hooks, report to the manager."""
+    try:
+        outcome = session_container_start(docker_url=settings.DOCKER_URL, spec=spec)
+        for hook in ("first_launch", *HOOKS_ON_START) if outcome.created else HOOKS_ON_START:
+            _run_hook(outcome.container_id, spec, hook)
+    except DockerError as error:
+        task_enqueue("sessions.launch_failed", agent_identity(), spec["session_id"], str(error))
+        return
+    task_enqueue("sessions.launched", agent_identity(), spec["session_id"], outcome.container_id, outcome.host_port)
+
+
+def _run_hook(container_id: str, spec: dict, hook: str) -> None:
+    config = spec["exec_config"].get(hook)
+    if not config or not config.get("cmd"):
+        return
+    environment = {**config.get("environment", {}), "KASM_URL": spec["environment"].get("KASM_URL", "")}
+    exit_code, output = container_exec(
+        settings.DOCKER_URL,
+        container_id,
+        cmd=config["cmd"],
+        workdir=config.get("workdir", ""),
+        environment=environment,
+        user=config.get("user", ""),
+    )
+    if exit_code != 0:
+        raise DockerError(f"exec_config hook '{hook}' exited with {exit_code}: {output[-500:]}", retryable=False)
+
+
+@shared_task(name="sessions.destroy", time_limit=120, acks_late=True, ignore_result=True)
+def session_destroy_task(session_id: str) -> None:
+    """remove the session's container (if any is left), report to the manager."""
+    container = container_find(settings.DOCKER_URL, label=SESSION_LABEL, value=session_id)
+    if container is not None:
+        container_remove(settings.DOCKER_URL, container.id)
+    task_enqueue("sessions.destroyed", agent_identity(), session_id)
+
+
+@shared_task(name="sessions.pause", time_limit=120, acks_late=True, ignore_result=True)
+def session_pause_task(session_id: str) -> None:
+    """stop the session's container, keeping it for a resume."""
+    container = container_find(settings.DOCKER_URL, label=SESSION_LABEL, value=session_id)
+    if container is None:
+        task_enqueue("sessions.launch_failed", agent_identity(), session_id, "The container is gone.")
+        return
+    container_stop(settings.DOCKER_URL, container.id)
+    task_enqueue("sessions.paused", agent_identity(), session_id)
+
+
+@shared_task(name="sessions.exec", time_limit=300)
+def session_exec_task(session_id: str, exec_config: dict) -> dict:
+    """run a command in the session's container; the caller waits for the result."""
+    container = container_find(settings.DOCKER_URL, label=SESSION_LABEL, value=session_id)
+    if container is None:
+        return {"exit_code": None, "output": "", "error": "The session's container is gone."}
+    try:
+        exit_code, output = container_exec(
+            settings.DOCKER_URL,
+            container.id,
+            cmd=exec_config["cmd"],
+            workdir=exec_config.get("workdir", ""),
+            environment=exec_config.get("environment") or None,
+            user=exec_config.get("user", ""),
+            privileged=bool(exec_config.get("privileged")),
+        )
+    except DockerError as error:
+        return {"exit_code": None, "output": "", "error": str(error)}
+    return {"exit_code": exit_code, "output": output}
