@@ -117,17 +117,21 @@ def registry_restore_first_party_view(request):
     return redirect("registry:store")
 
 
+def _review_of(request) -> dict:
+    """What the store's Install / Apply update form says the admin reviewed and confirmed."""
+    return {
+        "reviewed_digest": request.POST.get("reviewed", ""),
+        "confirm_flags": request.POST.get("confirm_flags") == "on",
+    }
+
+
 @console_admin_required
 @require_POST
 def workspace_install_view(request, workspace_id):
     workspace = get_object_or_404(RegistryWorkspace.objects.select_related("registry"), pk=workspace_id)
     return action_then_redirect(
         request,
-        lambda: registry_workspace_install(
-            workspace=workspace,
-            reviewed_digest=request.POST.get("reviewed", ""),
-            confirm_flags=request.POST.get("confirm_flags") == "on",
-        ),
+        lambda: registry_workspace_install(workspace=workspace, **_review_of(request)),
         done=lambda image: f"Installed {image.friendly_name}; the agents are pulling {image.docker_image}.",
         to="registry:store",
     )
@@ -141,11 +145,7 @@ def workspace_apply_update_view(request, workspace_id):
     )
     return action_then_redirect(
         request,
-        lambda: registry_workspace_apply_update(
-            workspace=workspace,
-            reviewed_digest=request.POST.get("reviewed", ""),
-            confirm_flags=request.POST.get("confirm_flags") == "on",
-        ),
+        lambda: registry_workspace_apply_update(workspace=workspace, **_review_of(request)),
         done=f"{workspace.friendly_name} now follows the registry's latest definition.",
         to="registry:store",
     )

@@ -85,7 +85,9 @@ def test_dashboard_chart_renders_the_history(console_page, server, busy_agent, t
     now = timezone.now()
     for minutes_ago in (20, 10, 5):
         report = host_report("gpu-host", cpu_percent=float(minutes_ago))
-        off_loop(agent_checkin, token=token, credential=CREDENTIAL, report=report, now=now - timedelta(minutes=minutes_ago))
+        off_loop(
+            agent_checkin, token=token, credential=CREDENTIAL, report=report, now=now - timedelta(minutes=minutes_ago)
+        )
     console_page.goto(f"{server}/console/dashboard/")
     console_page.wait_for_function("Number(document.body.dataset.historyPoints) >= 4")
     cpu = console_page.evaluate("window.historyCharts.cpu.data.datasets[0].data")
