@@ -4,6 +4,7 @@ It has its own socket, data root, exec root and bridge (no iptables rules, so it
 first engine's); its data root is kept between runs so its images survive.
 """
 
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -16,7 +17,10 @@ BRIDGE = "kasmtestbr2"
 SESSION_NETWORK = "kasm-sessions-2"
 BRIDGE_ADDRESS = "10.231.0.1/24"
 RUN_DIR = Path("/run") / NAME
-DATA_ROOT = Path("/var/lib") / NAME
+# "-2": the first data root remembered a session network named like the first engine's, and
+# restoring it at start took that host interface away from the first engine. It is removed.
+DATA_ROOT = Path("/var/lib") / f"{NAME}-2"
+STALE_DATA_ROOT = Path("/var/lib") / NAME
 SOCKET_URL = f"unix://{RUN_DIR}/docker.sock"
 
 
@@ -29,6 +33,7 @@ def ensure_bridge() -> None:
 
 def start_second_engine(log_path: Path) -> subprocess.Popen:
     ensure_bridge()
+    shutil.rmtree(STALE_DATA_ROOT, ignore_errors=True)
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     command = [
         "dockerd",

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from apps.agents.labels import MANAGED_LABEL
-from apps.agents.runtime.docker import NetworkInfo, network_ensure
+from apps.agents.runtime.docker import DockerError, NetworkInfo, network_ensure
 
 logger = logging.getLogger(__name__)
 LINK_LOCAL = "169.254.0.0/16"
@@ -34,9 +34,29 @@ CHAIN_PREFIX = "KASM-SESSIONS"
 
 
 def session_network(docker_url: str) -> NetworkInfo:
-    """The isolated session network of this engine, created when missing."""
+    """The isolated session network of this engine, created when missing, and checked to be this
+    host's: its gateway address must be on this host (another engine on the same host that made a
+    bridge of the same name takes the interface over, and traffic to the sessions would then leave
+    by the default route)."""
     name = settings.SESSION_NETWORK
-    return network_ensure(docker_url, name=name, interface=name[:15], labels={MANAGED_LABEL: "true"})
+    network = network_ensure(docker_url, name=name, interface=name[:15], labels={MANAGED_LABEL: "true"})
+    if network.gateway and not _address_is_local(network.gateway):
+        raise DockerError(
+            f"the session network {name} expects the gateway {network.gateway}, which no interface of this "
+            f"host has: another Docker engine here made a bridge named {network.interface}. Give each engine "
+            "its own SESSION_NETWORK, then remove the network (docker network rm) so the agent recreates it",
+            retryable=False,
+        )
+    return network
+
+
+def _address_is_local(address: str) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((address, 0))
+        except OSError:
+            return False
+    return True
 
 
 def session_network_prepare(docker_url: str) -> NetworkInfo:

@@ -120,3 +120,13 @@ def test_a_run_config_cannot_leave_the_session_network():
 
     options = container_options(spec(run_config={"network_mode": "host", "network": "bridge"}))
     assert "network_mode" not in options and "network" not in options
+
+
+def test_a_network_whose_gateway_is_not_on_this_host_is_refused(monkeypatch, docker_url):
+    from apps.agents import session_network as module
+    from apps.agents.runtime.docker import DockerError, NetworkInfo
+
+    stolen = NetworkInfo(name="kasm-sessions", interface="kasm-sessions", subnet="192.0.2.0/24", gateway="192.0.2.77")
+    monkeypatch.setattr(module, "network_ensure", lambda *args, **kwargs: stolen)
+    with pytest.raises(DockerError, match="another Docker engine here made a bridge"):
+        module.session_network(docker_url)
