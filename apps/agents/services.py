@@ -135,9 +135,11 @@ def _apply_report(agent: Agent, report: HostReport, now: datetime) -> None:
 
 def _own_containers(agent: Agent, report: HostReport) -> list:
     """The reported containers this installation put on this agent: only those are reconciled, so
-    another installation (or a test run beside `make up`) on the same engine is left alone."""
-    ours = installation_id()
-    return [c for c in report.containers if c.installation_id == ours and c.agent == agent.hostname]
+    another installation (or a test run beside `make up`) on the same engine is left alone.
+    Containers started before installation ids existed carry only the agent label; they count as
+    ours, so an upgrade does not mark every running session's container as vanished."""
+    ours = {installation_id(), ""}
+    return [c for c in report.containers if c.installation_id in ours and c.agent == agent.hostname]
 
 
 def _sync_gpus(agent: Agent, report: HostReport) -> None:

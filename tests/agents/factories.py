@@ -42,14 +42,14 @@ def gpu(index: int = 0, **changes) -> GpuReport:
 
 
 def session_container(
-    session_id: str = "a" * 32, *, agent: str = "agent-1", installation: str = ""
+    session_id: str = "a" * 32, *, agent: str = "agent-1", installation: str | None = None
 ) -> SessionContainer:
     """A container as a check-in lists it: by default this installation's, on agent-1."""
     return SessionContainer(
         container_id="c" * 64,
         session_id=session_id,
         status="running",
-        installation_id=installation or installation_id(),
+        installation_id=installation_id() if installation is None else installation,
         agent=agent,
     )
 

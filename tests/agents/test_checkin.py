@@ -148,10 +148,11 @@ def test_containers_of_another_installation_or_agent_are_not_reconciled(token):
         session_container("a" * 32),
         session_container("b" * 32, installation="f" * 32),
         session_container("c" * 32, agent="agent-2"),
+        session_container("d" * 32, installation=""),  # started before installation ids: still ours
     ]
     try:
         agent = agent_checkin(credential=CREDENTIAL, token=token, report=host_report(containers=containers))
     finally:
         agent_checked_in.disconnect(dispatch_uid="test-receiver")
-    assert [c.session_id for c in received[0]["containers"]] == ["a" * 32]
-    assert agent.session_containers == ["a" * 32]
+    assert [c.session_id for c in received[0]["containers"]] == ["a" * 32, "d" * 32]
+    assert agent.session_containers == ["a" * 32, "d" * 32]
