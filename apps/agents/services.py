@@ -63,7 +63,8 @@ def agent_checkin(*, token: str, credential: str, report: HostReport, now: datet
     agent, created = _agent_identified(token=token, credential=credential, report=report, now=now)
     came_back = agent.status == AgentStatus.OFFLINE
     had_gpus, images_changed = agent.gpus > 0, created or agent.images_present != report.images
-    _apply_report(agent, report, now)
+    containers = _own_containers(agent, report)
+    _apply_report(agent, report, containers, now)
     agent.save()
     AgentStat.objects.create(
         agent=agent,
@@ -81,7 +82,7 @@ def agent_checkin(*, token: str, credential: str, report: HostReport, now: datet
     if created or came_back:
         logger.info("Agent %s is %s", agent.hostname, "enrolled" if created else "back online")
     if agent.approved:  # a pending agent runs nothing of ours yet: there is nothing to reconcile
-        agent_checked_in.send(sender=Agent, agent=agent, containers=_own_containers(agent, report))
+        agent_checked_in.send(sender=Agent, agent=agent, containers=containers)
     push_after_commit(group=CONSOLE_GROUP, topic="agent.checkin", payload={"agent": agent.hex_id})
     return agent
 
@@ -114,7 +115,7 @@ def _agent_identified(*, token: str, credential: str, report: HostReport, now: d
     return agent, created
 
 
-def _apply_report(agent: Agent, report: HostReport, now: datetime) -> None:
+def _apply_report(agent: Agent, report: HostReport, containers: list, now: datetime) -> None:
     # The address is fixed at enrolment: a compromised host must not redirect users' streams.
     agent.reported_address = "" if report.address == agent.address else report.address
     agent.status = AgentStatus.ONLINE if agent.approved else AgentStatus.PENDING
@@ -130,7 +131,7 @@ def _apply_report(agent: Agent, report: HostReport, now: datetime) -> None:
     agent.architecture = report.architecture
     agent.images_present = report.images
     agent.image_sizes = report.image_sizes
-    agent.session_containers = sorted(container.session_id for container in _own_containers(agent, report))
+    agent.session_containers = sorted(container.session_id for container in containers)
 
 
 def _own_containers(agent: Agent, report: HostReport) -> list:
@@ -281,14 +282,12 @@ def agent_update_settings(
     Only here does an agent's address change (sessions started later are reached there)."""
     if min(cores_override, memory_override, gpus_override) < 0:
         raise ApplicationError("Overrides cannot be negative; use 0 for no override.")
-    if address and address != agent.address:
-        _address_checked(address)
-        agent.address, agent.reported_address = address, ""
-        agent.save(update_fields=["address", "reported_address", "updated_at"])
     if gpus_override and agent.gpus == 0:
         raise ApplicationError(
             f"Agent '{agent.hostname}' has no physical GPU; a GPU override needs at least one (set it to 0)."
         )
+    if address and address != agent.address:
+        _address_set(agent, address)
     agent.enabled, agent.prune_mode, agent.zone = enabled, prune_mode, zone
     agent.cores_override, agent.memory_override, agent.gpus_override = cores_override, memory_override, gpus_override
     agent.save(
@@ -296,6 +295,8 @@ def agent_update_settings(
             "enabled",
             "prune_mode",
             "zone",
+            "address",
+            "reported_address",
             "cores_override",
             "memory_override",
             "gpus_override",
@@ -306,10 +307,11 @@ def agent_update_settings(
     return agent
 
 
-def _address_checked(address: str) -> str:
+def _address_set(agent: Agent, address: str) -> None:
+    """An admin's address for the agent (the only way it changes); a differing report is moot now."""
     if not AGENT_ADDRESS_PATTERN.match(address):
         raise ApplicationError(f"'{address[:100]}' is not a host name or IP address.")
-    return address
+    agent.address, agent.reported_address = address, ""
 
 
 def agent_from_identity(identity: object, *, about: str) -> Agent | None:
@@ -335,12 +337,10 @@ def agent_authenticate(*, name: str, credential: str) -> Agent | None:
 def agent_approve(*, agent: Agent, address: str | None = None) -> Agent:
     """An admin accepts an enrolled agent (at its reported address, or `address`): it gets sessions
     from its next check-in on."""
-    if address:
-        _address_checked(address)
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
-    agent.approved = True
     if address:
-        agent.address, agent.reported_address = address, ""
+        _address_set(agent, address)
+    agent.approved = True
     agent.save(update_fields=["approved", "address", "reported_address", "updated_at"])
     logger.info("Agent %s approved at %s", agent.hostname, agent.address)
     push_after_commit(group=CONSOLE_GROUP, topic="agent.settings", payload={"agent": agent.hex_id})

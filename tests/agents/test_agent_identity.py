@@ -97,3 +97,13 @@ def test_an_agent_makes_its_credential_once_readable_by_its_user_only(tmp_path):
     credential = agent_credential_load_or_create(path)
     assert len(credential) >= 40 and path.stat().st_mode & 0o777 == 0o600
     assert agent_credential_load_or_create(path) == credential
+
+
+def test_a_refused_settings_form_changes_no_address(token, settings, console):
+    settings.AGENT_AUTO_APPROVE = True
+    agent = agent_checkin(token=token, credential=CREDENTIAL, report=host_report("no-gpu"))
+    form = {"enabled": "on", "address": "203.0.113.9", "cores_override": 0, "memory_override": 0}
+    form |= {"gpus_override": 2, "prune_mode": "off"}  # refused: the agent has no GPU
+    response = console.post(reverse("agents:detail", kwargs={"agent_id": agent.pk}), form)
+    assert response.status_code == 200 and "has no physical GPU" in response.content.decode()
+    assert Agent.objects.get().address == "127.0.0.1"
