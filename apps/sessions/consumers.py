@@ -63,7 +63,8 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             # Launched a moment ago: take the socket now and bridge it as soon as the workspace is up,
             # so a client connects once instead of polling us while the container starts.
             self.status_changed, self.status_group = asyncio.Event(), user_group(session.owner_id)
-            await self.channel_layer.group_add(self.status_group, self.channel_name)
+            if self.status_group != self.revocation_group:  # a viewer; the owner is in that group already
+                await self.channel_layer.group_add(self.status_group, self.channel_name)
             await self.accept(subprotocol)
             self.pump = asyncio.create_task(self._relay_once_running(session))
             return
