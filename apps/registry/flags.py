@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from apps.images.limits import RESOURCE_LIMITS, limit_restricts
+
 FLAG_USER = "user"
 FLAG_PRIVILEGED = "privileged"
 FLAG_PROPERTY = "flag_property"
@@ -17,9 +19,7 @@ IGNORED_RUN_PROPERTIES = frozenset(
     {"hostname", "entrypoint", "environment", "shm_size", "name", "labels", "working_dir", "command", "tty"}
 )
 # Settings that only restrict the container further.
-SAFE_RUN_PROPERTIES = frozenset(
-    {"mem_limit", "memswap_limit", "nano_cpus", "cpu_period", "cpu_quota", "cpu_shares", "pids_limit", "read_only"}
-)
+SAFE_RUN_PROPERTIES = RESOURCE_LIMITS | {"read_only"}
 # `user` values that mean the unprivileged default user of Kasm-style images (uid 1000).
 UNPRIVILEGED_USERS = frozenset({"1000", "1000:1000", "kasm-user"})
 
@@ -39,18 +39,8 @@ def _is_unprivileged_user(value: object) -> bool:
 
 
 def _restricts(name: str, value: object) -> bool:
-    """A limit restricts only when it is a positive number (0 or -1 mean "unlimited" to Docker);
-    `read_only` only when true."""
-    if name == "read_only":
-        return value is True
-    return isinstance(value, (int, float, str)) and not isinstance(value, bool) and _positive(value)
-
-
-def _positive(value: int | float | str) -> bool:
-    try:
-        return float(str(value).rstrip("bkmgBKMG")) > 0
-    except ValueError:
-        return False
+    """`read_only` restricts only when true; a limit only when positive (see images/limits.py)."""
+    return value is True if name == "read_only" else limit_restricts(value)
 
 
 def run_config_flags(run_config: dict) -> list[SecurityFlag]:

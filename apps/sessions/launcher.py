@@ -32,6 +32,7 @@ from apps.agents.runtime.docker import (
 )
 from apps.agents.session_network import session_network
 from apps.images.choices import CpuAllocationMethod
+from apps.images.limits import RESOURCE_LIMITS, limit_restricts
 from apps.sessions.workspace_tls import workspace_tls_context
 
 WORKSPACE_PORT = 6901
@@ -43,9 +44,6 @@ SAFE_DEFAULTS = {
     "shm_size": "256m",
     "init": True,
 }
-
-# Limits an image may tighten but never lift: a value of 0 or below is replaced by our default.
-LIMITS_NEVER_LIFTED = ("pids_limit", "memswap_limit", "cpu_quota", "cpu_period", "cpu_shares", "nano_cpus")
 
 
 @dataclass(frozen=True)
@@ -72,18 +70,14 @@ def container_options(spec: dict) -> dict:
     # the isolated session network.
     for reserved in ("name", "labels", "environment", "ports", "detach", "image", "network", "network_mode"):
         options.pop(reserved, None)
-    for limit in LIMITS_NEVER_LIFTED:
-        if not _is_positive_number(options.get(limit, 1)):  # 0 or -1 would mean "unlimited"
+    for limit in RESOURCE_LIMITS:  # an image may tighten a limit, never lift it (0 or -1: "unlimited")
+        if not limit_restricts(options.get(limit, 1)):
             options.pop(limit)
             if limit in SAFE_DEFAULTS:
                 options[limit] = SAFE_DEFAULTS[limit]
     options["mem_limit"] = spec["memory"]
     options.update(cpu_options(spec["cpu_allocation_method"], spec["cores"]))
     return options
-
-
-def _is_positive_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 def session_container_start(*, docker_url: str, spec: dict) -> LaunchOutcome:

@@ -121,3 +121,8 @@ def test_a_workspace_that_never_answers_times_out(docker_url, built_images):
         all=True, filters={"label": f"org.kasm-local.session={launch['session_id']}"}
     ):
         container.remove(force=True)
+
+
+def test_a_limit_given_as_a_size_is_kept_as_the_review_saw_it():
+    """The review (registry flags) and the launcher read a limit by one rule: "2g" restricts."""
+    assert container_options(spec(run_config={"memswap_limit": "2g"}))["memswap_limit"] == "2g"
