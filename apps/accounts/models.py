@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models
 
 from apps.accounts.choices import ApiPermission
@@ -22,6 +23,9 @@ class Profile(BaseModel):
     auto_login_kasm = models.BooleanField(default=False)
     # An Image id; a plain value because accounts sits below the images app.
     default_image = models.UUIDField(null=True, blank=True)
+    deletion_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="Deleted while sessions still held capacity: the row goes with the last one."
+    )
 
     class Meta:
         permissions = [("access_console", "Can use the admin console")]
@@ -52,3 +56,44 @@ class ApiKey(BaseModel):
 
     def has_permission(self, permission: ApiPermission) -> bool:
         return ApiPermission.GLOBAL_ADMIN in self.permissions or permission in self.permissions
+
+
+class GroupPolicy(BaseModel):
+    """A group's priority and settings (see group_settings.py); every group has one."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="policy")
+    priority = models.PositiveIntegerField(
+        default=100, help_text="Where groups set the same setting, the lowest number wins."
+    )
+    all_workspaces = models.BooleanField(default=False, help_text="Members may launch every enabled workspace.")
+    settings = models.JSONField(default=dict, blank=True, help_text="Setting name -> value; unset means default.")
+    description = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name_plural = "group policies"
+
+    def __str__(self) -> str:
+        return f"policy of {self.group}"
+
+
+class AuditEvent(models.Model):
+    """One administrative write: an admin's action in the console or a Developer API write.
+
+    Names are copied, not only referenced, so the row still says who and what after either is deleted.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_name = models.CharField(max_length=150, blank=True, db_index=True)
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL)
+    api_key_name = models.CharField(max_length=100, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    target = models.CharField(max_length=300, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    address = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name or self.api_key_name} {self.action} {self.target}"

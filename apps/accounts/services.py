@@ -1,19 +1,41 @@
+"""Writes of the accounts app: users, groups and their policies, API keys, the audit trail.
+
+The console, the Developer API and the Django admin all call these, so a rule holds on every path.
+"""
+
+from __future__ import annotations
+
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.contrib.sessions.models import Session as WebSession
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from apps.accounts.choices import ApiPermission
-from apps.accounts.models import ApiKey, Profile
+from apps.accounts.group_settings import group_settings_checked
+from apps.accounts.models import ApiKey, AuditEvent, GroupPolicy, Profile
+from apps.accounts.selectors import ALL_USERS_GROUP  # every user is a member; it cannot be deleted or left
 from apps.common.errors import ApplicationError, InvalidInput
 from apps.common.hashing import generate_secret, hash_secret, secret_matches
 
 ADMINISTRATORS_GROUP = "Administrators"
+BUILT_IN_GROUPS = (ADMINISTRATORS_GROUP, ALL_USERS_GROUP)
+PASSWORD_LENGTH = (8, 1024)
+MAX_TEXT_LENGTH = 16 * 1024  # a text column without a maximum (an SSH public key)
+
+# News for the apps above (sessions receives them): a user's access ended (logged out everywhere),
+# and a user is being deleted (receivers destroy what is theirs and return how many of their
+# sessions still hold capacity; the row goes once none does).
+user_logged_out_everywhere = Signal()
+user_deleting = Signal()
 
 
 @dataclass(frozen=True)
@@ -114,3 +136,222 @@ def user_is_privileged(user) -> bool:
 def group_is_privileged(group: Group) -> bool:
     """A group whose members gain permissions (Administrators, any group given one in the admin)."""
     return group.permissions.exists()
+
+
+# Users
+
+USER_MODEL_FIELDS = {"first_name": str, "last_name": str, "email": str}
+PROFILE_FIELDS = {"organization": str, "phone": str, "locked": bool}
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    user: object
+    password: str  # the generated one, shown once; "" when the caller chose it or none was set
+
+
+def fitting(model, field: str, value, label: str = ""):
+    """`value` if it fits the model column it is stored in (Postgres refuses what is longer)."""
+    max_length = model._meta.get_field(field).max_length or MAX_TEXT_LENGTH
+    if isinstance(value, str) and len(value) > max_length:
+        raise InvalidInput(f"Field '{label or field}' is longer than {max_length} characters.")
+    return value
+
+
+def password_checked(password: str, user=None) -> str:
+    low, high = PASSWORD_LENGTH
+    if not isinstance(password, str) or not low <= len(password) <= high:
+        raise InvalidInput(f"A password has {low} to {high} characters.")
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise InvalidInput(" ".join(error.messages)) from None
+    return password
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str = "", generate_password: bool = False, fields: dict | None = None):
+    """A new user (in All Users by the post_save signal). With `generate_password` the password is
+    made here and returned once; with neither a password nor that, the user cannot log in until one is set."""
+    username = username_checked(username)
+    if get_user_model().objects.filter(username__iexact=username).exists():
+        raise ApplicationError(f"A user named '{username}' exists.")
+    generated = generate_secret(12) if generate_password else ""
+    if password or generated:
+        password_checked(password or generated)
+    user = get_user_model().objects.create_user(username=username, password=(password or generated) or None)
+    user_update(user=user, fields=fields or {})
+    return CreatedUser(user=user, password=generated)
+
+
+@transaction.atomic
+def user_update(*, user, fields: dict):
+    """Change the fields named in `fields` (USER_MODEL_FIELDS, PROFILE_FIELDS, `disabled`, `password`)."""
+    profile = profile_for_user(user=user)
+    for name, kind in {**USER_MODEL_FIELDS, **PROFILE_FIELDS, "disabled": bool}.items():
+        if name in fields and not isinstance(fields[name], kind):
+            raise InvalidInput(f"Field '{name}' must be a {kind.__name__}.")
+    if fields.get("email"):
+        try:
+            validate_email(fields["email"])
+        except ValidationError:
+            raise InvalidInput(f"'{fields['email'][:100]}' is not an e-mail address.") from None
+    for name in USER_MODEL_FIELDS:
+        if name in fields:
+            setattr(user, name, fitting(get_user_model(), name, fields[name].strip()))
+    for name in PROFILE_FIELDS:
+        if name in fields:
+            setattr(profile, name, fitting(Profile, name, fields[name]))
+    if "disabled" in fields:
+        user.is_active = not fields["disabled"]
+    if "password" in fields:
+        user.set_password(password_checked(fields["password"], user))
+    user.save()
+    profile.save()  # a lock or a disable ends the user's access (sessions' post_save receivers)
+    return user
+
+
+def user_password_reset(*, user, password: str = "") -> str:
+    """Set `password`, or a generated one that is returned (shown once); other logins end."""
+    new_password = password or generate_secret(12)
+    user.set_password(password_checked(new_password, user))
+    user.save(update_fields=["password"])
+    user_logout_everywhere(user=user)
+    return "" if password else new_password
+
+
+def user_logout_everywhere(*, user) -> int:
+    """End every web login of `user`, and (by signal) their session tokens and open sockets."""
+    ended = 0
+    for web_session in WebSession.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if web_session.get_decoded().get("_auth_user_id") == str(user.pk):
+            web_session.delete()
+            ended += 1
+    user_logged_out_everywhere.send(sender=user.__class__, user=user)
+    return ended
+
+
+@transaction.atomic
+def user_delete(*, user) -> bool:
+    """Delete `user`, their sessions destroyed first. True when the row is gone now; False when
+    sessions still hold capacity: the login is disabled at once and the row goes with the last of them."""
+    holding = sum(count or 0 for _receiver, count in user_deleting.send(sender=user.__class__, user=user))
+    if holding:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        Profile.objects.filter(user=user).update(deletion_requested_at=timezone.now())
+        return False
+    user.delete()
+    return True
+
+
+def user_groups_set(*, user, groups) -> None:
+    """Make `groups` the user's groups; All Users stays."""
+    groups = set(groups) | {group_all_users()}
+    user.groups.set(groups)
+
+
+# Groups
+
+
+def group_all_users() -> Group:
+    group, created = Group.objects.get_or_create(name=ALL_USERS_GROUP)
+    if created:
+        GroupPolicy.objects.update_or_create(group=group, defaults={"priority": 1000, "all_workspaces": True})
+    return group
+
+
+def group_policy_of(group: Group) -> GroupPolicy:
+    policy, _ = GroupPolicy.objects.get_or_create(group=group)
+    return policy
+
+
+def group_name_checked(name: str, *, group: Group | None = None) -> str:
+    name = fitting(Group, "name", (name or "").strip(), "name")
+    if not name:
+        raise InvalidInput("A group needs a name.")
+    clash = Group.objects.filter(name__iexact=name).exclude(pk=getattr(group, "pk", None))
+    if clash.exists():
+        raise ApplicationError(f"A group named '{name}' exists.")
+    return name
+
+
+@transaction.atomic
+def group_create(*, name: str, priority: int = 100, description: str = "") -> Group:
+    group = Group.objects.create(name=group_name_checked(name))
+    policy = group_policy_of(group)
+    group_update(group=group, priority=priority, description=description)
+    return policy.group
+
+
+@transaction.atomic
+def group_update(
+    *,
+    group: Group,
+    name: str | None = None,
+    priority: int | None = None,
+    description: str | None = None,
+    all_workspaces: bool | None = None,
+    settings: dict | None = None,
+) -> Group:
+    """Change what is given; `settings` replaces the group's settings (a name left out is unset)."""
+    policy = group_policy_of(group)
+    if name is not None and name.strip() != group.name:
+        if group.name in BUILT_IN_GROUPS:
+            raise ApplicationError(f"'{group.name}' is a built-in group; it keeps its name.")
+        group.name = group_name_checked(name, group=group)
+        group.save(update_fields=["name"])
+    if priority is not None:
+        if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 100000:
+            raise InvalidInput("A group's priority is a whole number from 1 to 100000.")
+        policy.priority = priority
+    if description is not None:
+        policy.description = fitting(GroupPolicy, "description", description.strip())
+    if all_workspaces is not None:
+        policy.all_workspaces = bool(all_workspaces)
+    if settings is not None:
+        policy.settings = group_settings_checked(settings)
+    policy.save()
+    return group
+
+
+def group_delete(*, group: Group) -> None:
+    if group.name in BUILT_IN_GROUPS:
+        raise ApplicationError(f"'{group.name}' is a built-in group and cannot be deleted.")
+    group.delete()
+
+
+def group_members_add(*, group: Group, users) -> None:
+    group.user_set.add(*users)
+
+
+def group_members_remove(*, group: Group, users) -> None:
+    if group.name == ALL_USERS_GROUP:
+        raise ApplicationError("Every user is in All Users; restrict what it grants instead of removing members.")
+    group.user_set.remove(*users)
+
+
+# Audit trail
+
+
+def audit_record(
+    *, action: str, target: str = "", actor=None, api_key: ApiKey | None = None, address: str = "", details=None
+) -> AuditEvent:
+    """Record one administrative write: who (a user or an API key), what, on what, from where."""
+    return AuditEvent.objects.create(
+        action=action[:64],
+        target=str(target)[:300],
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=(actor.get_username() if getattr(actor, "pk", None) else "")[:150],
+        api_key=api_key,
+        api_key_name=api_key.name if api_key else "",
+        address=address[:64],
+        details=details or {},
+    )
+
+
+def audit_prune(*, days: int, now: datetime | None = None) -> int:
+    """Delete audit rows older than `days` days; returns how many went."""
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted, _ = AuditEvent.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

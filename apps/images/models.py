@@ -32,6 +32,12 @@ class Image(BaseModel):
     restrict_to_agent = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.SET_NULL)
     source_registry_url = models.URLField(blank=True, help_text="Registry this image was installed from.")
     source_sha = models.CharField(max_length=128, blank=True, help_text="Registry entry sha when installed.")
+    groups = models.ManyToManyField(
+        "auth.Group",
+        blank=True,
+        related_name="workspaces",
+        help_text="Groups whose members may launch it (besides groups allowed every workspace).",
+    )
 
     class Meta:
         ordering = ["friendly_name"]

@@ -1,7 +1,22 @@
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from apps.accounts.selectors import user_group_policies
 from apps.images.models import Image
 
 
 def image_list_launchable() -> QuerySet[Image]:
     return Image.objects.filter(enabled=True).order_by("friendly_name")
+
+
+def images_launchable_by(user) -> QuerySet[Image]:
+    """The enabled workspaces `user` may launch: all of them when one of their groups (All Users
+    included) is allowed every workspace, else those granted to any of their groups."""
+    policies = list(user_group_policies(user).values_list("group_id", "all_workspaces"))
+    images = image_list_launchable()
+    if any(all_workspaces for _group, all_workspaces in policies):
+        return images
+    return images.filter(Q(groups__in=[group for group, _all in policies])).distinct()
+
+
+def image_launchable_by(user, image: Image) -> bool:
+    return images_launchable_by(user).filter(pk=image.pk).exists()

@@ -11,13 +11,22 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from apps.common.close_codes import CLOSE_FORBIDDEN, CLOSE_UPSTREAM_FAILED
+from apps.accounts.selectors import user_policy
+from apps.common.close_codes import CLOSE_FORBIDDEN, CLOSE_IDLE, CLOSE_UPSTREAM_FAILED
 from apps.common.flow_control import flow_control
 from apps.common.realtime import user_group
 from apps.images.choices import StreamProtocol
 from apps.sessions.choices import SessionStatus
 from apps.sessions.proxy import kasmvnc_authorization
-from apps.sessions.rfb import ByteReader, ClientMessageFilter, RfbError, accept_client, authenticate_to_server
+from apps.sessions.rfb import (
+    ByteReader,
+    ClientMessageFilter,
+    RfbError,
+    RfbStreamState,
+    ServerMessageFilter,
+    accept_client,
+    authenticate_to_server,
+)
 from apps.sessions.selectors import session_for_proxy, session_get, session_is_reachable
 from apps.sessions.services import TOPIC_ACCESS_REVOKED, TOPIC_SESSION_STATUS
 from apps.sessions.sharing import share_event_ends_access, share_group_of
@@ -55,7 +64,7 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.share_group, self.channel_name)
             self.share_group = None
         session, self.access = access.session, access
-        self.client_filter = ClientMessageFilter(view_only=access.view_only)
+        await self._apply_policy(access)
         self.from_browser: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.flow = flow_control(self.scope)
         subprotocol = "binary" if "binary" in self.scope.get("subprotocols", []) else None
@@ -76,6 +85,33 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             return
         await self.accept(subprotocol)
         self.pump = asyncio.create_task(self._relay(upstream_reader))
+
+    async def _apply_policy(self, access) -> None:
+        """The owner's group policy shapes the stream: clipboard either way, and idle disconnect."""
+        policy = await database_sync_to_async(user_policy)(access.session.owner)
+        self.stream_state = RfbStreamState()
+        self.idle_seconds = 0 if access.view_only else policy.idle_disconnect_seconds
+        self.last_input = asyncio.get_running_loop().time()
+        self.client_filter = ClientMessageFilter(
+            view_only=access.view_only,
+            allow_clipboard_up=policy.allow_clipboard_up,
+            allow_clipboard_down=policy.allow_clipboard_down,
+            on_input=self._input_seen if self.idle_seconds else None,
+            state=self.stream_state,
+        )
+        self.server_filter = None if policy.allow_clipboard_down else ServerMessageFilter(self.stream_state)
+
+    def _input_seen(self) -> None:
+        self.last_input = asyncio.get_running_loop().time()
+
+    async def _close_when_idle(self) -> None:
+        """No keyboard or mouse input from the owner for the policy's idle time closes the socket."""
+        loop = asyncio.get_running_loop()
+        while (remaining := self.last_input + self.idle_seconds - loop.time()) > 0:
+            await asyncio.sleep(remaining)
+        logger.info("Closing idle desktop of session %s", self.access.session.hex_id)
+        await self.from_browser.put(None)
+        await self.close(code=CLOSE_IDLE)
 
     async def _access(self, kasm_id):
         return await database_sync_to_async(session_for_proxy)(
@@ -160,13 +196,17 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
         browser_reader = ByteReader(self._browser_bytes)
         try:
             await accept_client(browser_reader, self._send_to_browser)
+            if self.idle_seconds:
+                self.idle_watch = asyncio.create_task(self._close_when_idle())
             await asyncio.gather(
                 self._browser_to_upstream(browser_reader.leftover()),
-                self._upstream_to_browser(upstream_reader.leftover()),
+                self._upstream_to_browser(upstream_reader),
             )
         except (RfbError, ConnectionError, websockets.ConnectionClosed) as error:
             logger.info("Session proxy closed: %s", error)
         finally:
+            if getattr(self, "idle_watch", None):
+                self.idle_watch.cancel()
             await self.upstream.close()
             await self.close()
 
@@ -179,13 +219,31 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             data = await self._next_from_browser()
         await self.upstream.close()
 
-    async def _upstream_to_browser(self, pending: bytes) -> None:
+    async def _upstream_to_browser(self, upstream_reader: ByteReader) -> None:
+        if self.server_filter is not None:  # the clipboard from the session is withheld
+            pending = upstream_reader.leftover()
+
+            async def receive() -> bytes:
+                nonlocal pending
+                data, pending = pending, b""
+                return data or _as_bytes(await self.upstream.recv())
+
+            await self.server_filter.relay(receive, self._send_held_back)
+            return
+        pending = upstream_reader.leftover()
         if pending:
             await self.send(bytes_data=pending)
         async for message in self.upstream:
-            await self.send(bytes_data=message if isinstance(message, bytes) else message.encode())
-            await self.flow.browser_writable()  # a slow browser holds the container back, not our memory
+            await self._send_held_back(_as_bytes(message))
         await self.from_browser.put(None)
+
+    async def _send_held_back(self, data: bytes) -> None:
+        await self.send(bytes_data=data)
+        await self.flow.browser_writable()  # a slow browser holds the container back, not our memory
+
+
+def _as_bytes(message) -> bytes:
+    return message if isinstance(message, bytes) else message.encode()
 
 
 async def _open_upstream(session) -> tuple:

@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 from django.db.models import QuerySet
 
+from apps.accounts.selectors import user_policy
 from apps.common.hashing import secret_matches
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
@@ -44,7 +45,7 @@ def session_for_proxy(*, kasm_id, user, cookies: dict) -> ProxyAccess | None:
     if token and username == session.owner.get_username() and secret_matches(token, session.session_token_hash):
         return ProxyAccess(session=session, user_id=session.owner_id, view_only=False)
     viewer = share_viewer_active(session, user) or share_viewer_by_token(session, username, token)
-    if viewer is not None:
+    if viewer is not None and user_policy(session.owner).allow_sharing:
         return ProxyAccess(session=session, user_id=viewer.user_id, view_only=True)
     return None
 

@@ -10,10 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.group_settings import UserPolicy
+from apps.accounts.models import Profile
+from apps.accounts.selectors import user_policy
 from apps.accounts.services import profile_for_user
 from apps.agents.capacity import Resources
 from apps.agents.models import Agent
@@ -25,6 +29,7 @@ from apps.common.queues import agent_queue_name, task_enqueue
 from apps.common.realtime import push_after_commit, user_group
 from apps.images.choices import StreamProtocol
 from apps.images.models import Image
+from apps.images.selectors import image_launchable_by
 from apps.sessions.choices import SessionStatus
 from apps.sessions.container_environment import container_environment, start_url_checked
 from apps.sessions.models import Session, ShareViewer
@@ -33,6 +38,19 @@ from apps.sessions.scheduler import session_place
 logger = logging.getLogger(__name__)
 TOPIC_SESSION_STATUS = "session.status"  # pushed to the owner's group on every status change
 TOPIC_ACCESS_REVOKED = "access.revoked"  # pushed to a user's group: their desktop and chat sockets close
+
+
+class PolicyRefusal(ApplicationError):
+    """The user's group policy forbids what they asked (the API answers 403)."""
+
+
+class SessionLimitReached(PolicyRefusal):
+    """The user has as many sessions (or cores, or memory) as their policy allows; `sessions` are
+    the live ones they could close."""
+
+    def __init__(self, message: str, *, sessions: list[Session]):
+        super().__init__(message)
+        self.sessions = sessions
 
 
 @dataclass(frozen=True)
@@ -44,15 +62,20 @@ class RequestedSession:
 def session_request(
     *,
     user,
-    image: Image,
+    image: Image | None = None,
     kasm_url: str = "",
     environment: dict | None = None,
     language: str = "",
     timezone_name: str = "",
 ) -> RequestedSession:
-    """Place the session on an agent (claiming capacity) and queue its launch there."""
+    """Check the user's policy, place the session on an agent (claiming capacity) and queue its
+    launch there. Without `image`, the user's default workspace."""
+    policy = user_policy(user)
+    image = image or default_workspace(user, policy)
     if not image.enabled:
         raise ApplicationError(f"The workspace '{image.friendly_name}' is disabled.")
+    if not image_launchable_by(user, image):
+        raise PolicyRefusal(f"'{user.get_username()}' may not launch '{image.friendly_name}'; ask an admin for access.")
     profile = profile_for_user(user=user)
     environment = container_environment(
         profile_environment=profile.environment,
@@ -64,6 +87,8 @@ def session_request(
     now = timezone.now()
     token = generate_secret()
     with transaction.atomic():
+        Profile.objects.select_for_update().filter(user=user).first()  # one request per user at a time
+        session_limits_check(user=user, image=image, policy=policy)
         agent = session_place(image)
         session = Session.objects.create(
             owner=user,
@@ -78,11 +103,45 @@ def session_request(
             kasm_url=kasm_url,
             environment=environment,
             keepalive_at=now,
-            expires_at=now
-            + timedelta(seconds=min(settings.SESSION_KEEPALIVE_SECONDS, settings.SESSION_LIFETIME_SECONDS)),
+            expires_at=now + timedelta(seconds=min(policy.keepalive_expiration, policy.session_lifetime)),
         )
         task_enqueue("sessions.launch", session_launch_spec(session), queue=agent_queue_name(agent.hostname))
     return RequestedSession(session=session, session_token=token)
+
+
+def default_workspace(user, policy: UserPolicy) -> Image:
+    """The workspace a request without one starts: the user's own choice, else their groups'."""
+    for image_id in (profile_for_user(user=user).default_image, policy.default_workspace):
+        image = Image.objects.filter(pk=image_id).first() if image_id else None
+        if image is not None:
+            return image
+    raise ApplicationError("No workspace was named and no default workspace is set; choose one.")
+
+
+def session_limits_check(*, user, image: Image, policy: UserPolicy) -> None:
+    """Refuse a session beyond the user's session count, cores or memory (0 means no cap)."""
+    live = list(Session.objects.filter(owner=user, status__in=SessionStatus.LIVE).select_related("image"))
+    if policy.max_sessions_per_user and len(live) >= policy.max_sessions_per_user:
+        raise SessionLimitReached(
+            f"You have {len(live)} sessions, the most your groups allow ({policy.max_sessions_per_user}); "
+            "close one to start another.",
+            sessions=live,
+        )
+    cores = sum(session.reserved_cores for session in live) + image.cores
+    if policy.max_cores_per_user and cores > policy.max_cores_per_user:
+        raise SessionLimitReached(
+            f"'{image.friendly_name}' needs {image.cores:g} cores; with your sessions that makes {cores:g}, "
+            f"more than the {policy.max_cores_per_user:g} your groups allow. Close a session first.",
+            sessions=live,
+        )
+    memory = sum(session.reserved_memory for session in live) + image.memory
+    if policy.max_memory_per_user and memory > policy.max_memory_per_user:
+        raise SessionLimitReached(
+            f"'{image.friendly_name}' needs {image.memory // 1024**2} MB of memory; with your sessions that makes "
+            f"{memory // 1024**2} MB, more than the {policy.max_memory_per_user // 1024**2} MB your groups allow. "
+            "Close a session first.",
+            sessions=live,
+        )
 
 
 def session_launch_spec(session: Session) -> dict:
@@ -165,8 +224,9 @@ def session_keepalive(*, session: Session) -> Session:
     if session.status not in SessionStatus.LIVE:
         raise ApplicationError(f"Session {session.hex_id} is {session.status}; only a live session can be kept alive.")
     now = timezone.now()
-    hard_limit = (session.started_at or session.created_at) + timedelta(seconds=settings.SESSION_LIFETIME_SECONDS)
-    expires_at = min(now + timedelta(seconds=settings.SESSION_KEEPALIVE_SECONDS), hard_limit)
+    policy = user_policy(session.owner)
+    hard_limit = (session.started_at or session.created_at) + timedelta(seconds=policy.session_lifetime)
+    expires_at = min(now + timedelta(seconds=policy.keepalive_expiration), hard_limit)
     Session.objects.filter(pk=session.pk).update(keepalive_at=now, expires_at=expires_at)
     session.keepalive_at, session.expires_at = now, expires_at
     return session
@@ -209,6 +269,21 @@ def session_destroy(*, session: Session, reason: str = "") -> None:
 def session_mark_deleted(*, session: Session) -> None:
     if _transition(session, to=SessionStatus.DELETED, allowed_from=[SessionStatus.DELETING]):
         _release(session)
+        _owner_delete_if_requested(session.owner_id)
+
+
+def _owner_delete_if_requested(user_id: int) -> None:
+    """An admin deleted the owner while their sessions held capacity: the last one gone, the user goes."""
+    requested = Profile.objects.filter(user_id=user_id, deletion_requested_at__isnull=False).exists()
+    if requested and not Session.objects.filter(owner_id=user_id, status__in=SessionStatus.HOLDING).exists():
+        get_user_model().objects.filter(pk=user_id).delete()
+
+
+def sessions_destroy_for_deleted_user(*, user) -> int:
+    """Destroy the user's live sessions; returns how many of their sessions still hold capacity."""
+    for session in Session.objects.filter(owner=user, status__in=SessionStatus.LIVE).select_related("agent"):
+        session_destroy(session=session, reason="its owner was deleted")
+    return Session.objects.filter(owner=user, status__in=SessionStatus.HOLDING).count()
 
 
 def sessions_expire(*, now: datetime | None = None) -> list[Session]:

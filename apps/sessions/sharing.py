@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.selectors import user_policy
 from apps.common.errors import ApplicationError
 from apps.common.hashing import generate_secret, hash_secret, secret_matches
 from apps.common.realtime import push_after_commit
@@ -49,6 +50,8 @@ class JoinedShare:
 
 
 def session_sharing_enable(*, session: Session) -> Session:
+    if not user_policy(session.owner).allow_sharing:
+        raise ApplicationError("Your groups do not allow sharing sessions; ask an admin.")
     if session.share_id is None:
         session.share_id = uuid.uuid4().hex
         session.save(update_fields=["share_id", "updated_at"])
@@ -82,6 +85,8 @@ def share_link_check(*, share_id: str, user) -> Session:
         raise ApplicationError("This share link is not valid any more: ask the owner for a new one.")
     if session.owner_id == user.pk:
         raise ApplicationError("This is your own session; open it from My sessions.")
+    if not user_policy(session.owner).allow_sharing:
+        raise ApplicationError(f"{session.owner.username}'s groups no longer allow sharing; the link is closed.")
     if ShareViewer.objects.filter(session=session, user=user, kicked_at__isnull=False).exists():
         raise ApplicationError(f"{session.owner.username} removed you from this shared session.")
     return session

@@ -5,8 +5,14 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from apps.accounts.models import Profile
+from apps.accounts.services import user_deleting, user_logged_out_everywhere
 from apps.agents.signals import agent_checked_in, agent_went_offline
-from apps.sessions.services import sessions_flag_agent_offline, sessions_reconcile, user_access_revoke
+from apps.sessions.services import (
+    sessions_destroy_for_deleted_user,
+    sessions_flag_agent_offline,
+    sessions_reconcile,
+    user_access_revoke,
+)
 
 
 @receiver(agent_checked_in, dispatch_uid="sessions_reconcile_on_checkin")
@@ -30,3 +36,13 @@ def revoke_on_disable(sender, instance, created, **kwargs) -> None:
 def revoke_on_lock(sender, instance, **kwargs) -> None:
     if instance.locked:
         user_access_revoke(user_id=instance.user_id)
+
+
+@receiver(user_logged_out_everywhere, dispatch_uid="sessions_revoke_on_logout_everywhere")
+def revoke_on_logout_everywhere(sender, user, **kwargs) -> None:
+    user_access_revoke(user_id=user.pk)
+
+
+@receiver(user_deleting, dispatch_uid="sessions_destroy_on_user_delete")
+def destroy_on_user_delete(sender, user, **kwargs) -> int:
+    return sessions_destroy_for_deleted_user(user=user)

@@ -5,6 +5,7 @@ from apps.sessions import views
 urlpatterns = [
     path("", views.workspaces, name="home"),
     path("workspaces/<hex:image_id>/launch/", views.session_launch, name="session-launch"),
+    path("workspaces/default/launch/", views.session_launch, name="session-launch-default"),
     path("sessions/", views.my_sessions, name="my-sessions"),
     path("session/<hex:kasm_id>/", views.session_view, name="session-view"),
     path("session/<hex:kasm_id>/status/", views.session_status, name="session-status"),

@@ -8,7 +8,7 @@ from apps.accounts.decorators import console_admin_required
 from apps.common.errors import ApplicationError
 from apps.common.views import action_then_redirect
 from apps.images.models import Image
-from apps.images.selectors import image_list_launchable
+from apps.images.selectors import images_launchable_by
 from apps.sessions.choices import SessionStatus
 from apps.sessions.proxy import SANDBOX_HEADERS, viewer_may_fetch, workspace_fetch, workspace_serves_http
 from apps.sessions.selectors import (
@@ -19,6 +19,7 @@ from apps.sessions.selectors import (
     sessions_of,
 )
 from apps.sessions.services import (
+    SessionLimitReached,
     session_destroy,
     session_keepalive,
     session_pause,
@@ -36,19 +37,24 @@ from apps.sessions.sharing import (
 
 
 @login_required
-def workspaces(request):
-    """The user's start page: a tile per workspace they can launch."""
-    images = image_list_launchable()
+def workspaces(request, *, session_limit: SessionLimitReached | None = None):
+    """The user's start page: a tile per workspace their groups let them launch."""
+    images = images_launchable_by(request.user)
     categories = sorted({category for image in images for category in image.categories})
-    return render(request, "sessions/workspaces.html", {"images": images, "categories": categories})
+    context = {"images": images, "categories": categories, "session_limit": session_limit}
+    return render(request, "sessions/workspaces.html", context, status=409 if session_limit else 200)
 
 
 @login_required
 @require_POST
-def session_launch(request, image_id):
-    image = get_object_or_404(Image, pk=image_id, enabled=True)
+def session_launch(request, image_id=None):
+    """Launch a workspace, or without `image_id` the user's default one. Beyond the user's limits
+    the start page comes back listing the sessions they could close."""
+    image = get_object_or_404(Image, pk=image_id, enabled=True) if image_id else None
     try:
         requested = session_request(user=request.user, image=image)
+    except SessionLimitReached as error:
+        return workspaces(request, session_limit=error)
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("home")
@@ -73,11 +79,12 @@ def session_view(request, kasm_id):
 def session_share_view(request, kasm_id):
     """The owner turns sharing on (a new link) or off (viewers are disconnected, the link revoked)."""
     session = _own_session(request, kasm_id)
-    if request.POST.get("enabled") == "on":
-        session_sharing_enable(session=session)
-    else:
-        session_sharing_disable(session=session)
-    return redirect("session-view", kasm_id=session.pk)
+    enable = request.POST.get("enabled") == "on"
+    action = session_sharing_enable if enable else session_sharing_disable
+    done = "Sharing is on: send the link to your viewers." if enable else "Sharing is off."
+    return action_then_redirect(
+        request, lambda: action(session=session), done=done, to="session-view", kasm_id=session.pk
+    )
 
 
 @login_required

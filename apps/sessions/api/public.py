@@ -12,20 +12,26 @@ from collections.abc import Callable
 from celery import current_app
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.contrib.sessions.models import Session as WebSession
-from django.db import transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.accounts.choices import ApiPermission as P
 from apps.accounts.models import ApiKey, Profile
+from apps.accounts.selectors import user_policy
 from apps.accounts.services import (
     api_key_authenticate,
+    audit_record,
+    fitting,
     group_is_privileged,
+    group_members_add,
+    group_members_remove,
     profile_for_user,
+    user_create,
+    user_delete,
     user_is_privileged,
-    username_checked,
+    user_logout_everywhere,
+    user_update,
 )
 from apps.accounts.throttle import TooManyFailures, client_address, failure_record, failures_check, failures_clear
 from apps.common.errors import ApplicationError, InvalidInput
@@ -36,7 +42,7 @@ from apps.sessions.choices import SessionStatus
 from apps.sessions.exec_commands import ExecRefused, exec_user_checked
 from apps.sessions.models import Session
 from apps.sessions.selectors import session_get
-from apps.sessions.services import session_destroy, session_keepalive, session_request, user_access_revoke
+from apps.sessions.services import PolicyRefusal, session_destroy, session_keepalive, session_request
 from apps.sessions.sharing import session_sharing_enable, share_join, shared_session_get
 
 MAX_FIELD_LENGTH = 64 * 1024  # any one text field (a command, a URL); model fields have their own maximum
@@ -89,15 +95,33 @@ def public_api(request, name: str):
     if permission in MANAGEMENT and api_key.owner_id and not api_key.has_permission(P.GLOBAL_ADMIN):
         return _error(403, f"This API key acts as '{api_key.owner}' and manages no users or groups.")
     try:
-        return JsonResponse(handler(api_key, body))
+        answer = handler(api_key, body)
     except ApiError as error:
         return _error(error.status, error.message)
     except InvalidInput as error:
         return _error(400, error.message)
-    except ExecRefused as error:
+    except (ExecRefused, PolicyRefusal) as error:
         return _error(403, error.message)
     except ApplicationError as error:
         return _error(409, error.message)
+    if permission.value.endswith(("_modify", "_modify_admin", "_modify_system")):
+        audit_record(
+            action=f"api.{name}",
+            target=_audit_target(body, answer),
+            api_key=api_key,
+            actor=api_key.owner,
+            address=client_address(request.META),
+        )
+    return JsonResponse(answer)
+
+
+def _audit_target(body: dict, answer: dict) -> str:
+    """What a write acted on, for the audit trail: a session, a user, a group or an image."""
+    for source in (body, body.get("target_user") or {}, body.get("target_group") or {}, answer.get("user") or {}):
+        for field in ("kasm_id", "username", "user_id", "group_id", "shared_id", "image_id"):
+            if isinstance(source, dict) and isinstance(source.get(field), str):
+                return f"{field}={source[field][:200]}"
+    return ""
 
 
 def _nulls_dropped(body: dict, depth: int = 3) -> dict:
@@ -198,14 +222,19 @@ def _bool(body: dict, field: str, default: bool = False) -> bool:
 
 @call("request_kasm", P.SESSIONS_MODIFY)
 def request_kasm(api_key: ApiKey, body: dict) -> dict:
+    """Without image_id, the user's default workspace (theirs, else their groups')."""
     user = _acting_user(api_key, body)
-    image = Image.objects.filter(pk=_uuid(body, "image_id")).first()
-    if image is None:
-        raise ApiError(404, f"No image with image_id '{body['image_id']}'.")
+    image = None
+    if "image_id" in body:
+        image = Image.objects.filter(pk=_uuid(body, "image_id")).first()
+        if image is None:
+            raise ApiError(404, f"No image with image_id '{body['image_id']}'.")
     environment = _object(body, "environment", required=False)
     enable_sharing = _bool(body, "enable_sharing")
     if profile_for_user(user=user).locked or not user.is_active:
         raise ApiError(403, f"User '{user.username}' is locked or disabled.")
+    if enable_sharing and not user_policy(user).allow_sharing:
+        raise ApiError(403, f"The groups of '{user.username}' do not allow sharing; leave enable_sharing out.")
     requested = session_request(
         user=user,
         image=image,
@@ -320,40 +349,12 @@ def get_images(api_key: ApiKey, body: dict) -> dict:
 
 # Users and groups
 
-MAX_TEXT_LENGTH = 16 * 1024  # a text column without a maximum (an SSH public key)
-USER_FIELDS = {"first_name": str, "last_name": str, "phone": str, "organization": str, "locked": bool, "disabled": bool}
+USER_FIELDS = ("first_name", "last_name", "email", "phone", "organization", "locked", "disabled", "password")
 
 
-def _fitting(model, field: str, value, label: str):
-    """`value` if it fits the model field it is stored in (Postgres refuses what is longer)."""
-    max_length = model._meta.get_field(field).max_length or MAX_TEXT_LENGTH
-    if isinstance(value, str) and len(value) > max_length:
-        raise ApiError(400, f"Field '{label}' is longer than {max_length} characters.")
-    return value
-
-
-def _apply_user_fields(user, fields: dict) -> None:
-    for name, kind in USER_FIELDS.items():
-        if name in fields and not isinstance(fields[name], kind):
-            raise ApiError(400, f"Field 'target_user.{name}' must be a {kind.__name__}.")
-        if name in fields:
-            model = get_user_model() if name in ("first_name", "last_name") else Profile
-            _fitting(model, name, fields[name], f"target_user.{name}")
-    profile = profile_for_user(user=user)
-    for name in ("first_name", "last_name"):
-        if name in fields:
-            setattr(user, name, fields[name])
-    if "disabled" in fields:
-        user.is_active = not fields["disabled"]
-    for name in ("phone", "organization", "locked"):
-        if name in fields:
-            setattr(profile, name, fields[name])
-    if "password" in fields:
-        if not isinstance(fields["password"], str) or not 8 <= len(fields["password"]) <= 1024:
-            raise ApiError(400, "Field 'target_user.password' must be a string of 8 to 1024 characters.")
-        user.set_password(fields["password"])
-    user.save()
-    profile.save()
+def _user_fields(target: dict) -> dict:
+    """The user fields a body gives, for the services (which check each one)."""
+    return {name: target[name] for name in USER_FIELDS if name in target}
 
 
 def _target_user(body: dict):
@@ -376,18 +377,10 @@ def _target_group(body: dict) -> Group:
 
 
 @call("create_user", P.USERS_MODIFY)
-@transaction.atomic
 def create_user(api_key: ApiKey, body: dict) -> dict:
     target = _object(body, "target_user")
-    username = username_checked(_text(target, "username"))
-    if get_user_model().objects.filter(username=username).exists():
-        raise ApiError(409, f"A user named '{username}' exists.")
-    user = get_user_model().objects.create_user(username=username)
-    _apply_user_fields(user, target)
-    if "password" not in target:
-        user.set_unusable_password()
-        user.save()
-    return {"user": fmt.user_dict(user)}
+    created = user_create(username=_text(target, "username"), fields=_user_fields(target))
+    return {"user": fmt.user_dict(created.user)}
 
 
 @call("get_user", P.USERS_VIEW)
@@ -401,39 +394,26 @@ def get_users(api_key: ApiKey, body: dict) -> dict:
 
 
 @call("update_user", P.USERS_MODIFY)
-@transaction.atomic
 def update_user(api_key: ApiKey, body: dict) -> dict:
     target = _object(body, "target_user")
-    user = _managed_user(api_key, target)
-    _apply_user_fields(user, target)
+    user = user_update(user=_managed_user(api_key, target), fields=_user_fields(target))
     return {"user": fmt.user_dict(user)}
 
 
 @call("delete_user", P.USERS_MODIFY)
 def delete_user(api_key: ApiKey, body: dict) -> dict:
+    """Refused while the user has live sessions, unless `force` (which destroys them first)."""
     user = _managed_user(api_key, _object(body, "target_user"))
-    live = list(user.workspace_sessions.filter(status__in=SessionStatus.LIVE))
+    live = user.workspace_sessions.filter(status__in=SessionStatus.LIVE).count()
     if live and not _bool(body, "force"):
-        raise ApiError(
-            409, f"User '{user.username}' has {len(live)} live sessions; pass \"force\": true to destroy them."
-        )
-    for session in live:
-        session_destroy(session=session, reason="user deleted")
-    if live:
-        user.is_active = False  # the row stays until its sessions are gone; the login is disabled now
-        user.save(update_fields=["is_active"])
-    else:
-        user.delete()
+        raise ApiError(409, f"User '{user.username}' has {live} live sessions; pass \"force\": true to destroy them.")
+    user_delete(user=user)
     return {}
 
 
 @call("logout_user", P.USERS_MODIFY)
 def logout_user(api_key: ApiKey, body: dict) -> dict:
-    user = _managed_user(api_key, _object(body, "target_user"))
-    for web_session in WebSession.objects.filter(expire_date__gt=timezone.now()):
-        if web_session.get_decoded().get("_auth_user_id") == str(user.pk):
-            web_session.delete()
-    user_access_revoke(user_id=user.pk)
+    user_logout_everywhere(user=_managed_user(api_key, _object(body, "target_user")))
     return {}
 
 
@@ -462,7 +442,7 @@ def update_user_attributes(api_key: ApiKey, body: dict) -> dict:
         if name in attributes:
             if not isinstance(attributes[name], kind):
                 raise ApiError(400, f"Field '{name}' must be a {kind.__name__}.")
-            setattr(profile, field, _fitting(Profile, field, attributes[name], name))
+            setattr(profile, field, fitting(Profile, field, attributes[name], name))
     if "default_image" in attributes:
         profile.default_image = _uuid(attributes, "default_image") if attributes["default_image"] else None
     profile.save()
@@ -471,13 +451,15 @@ def update_user_attributes(api_key: ApiKey, body: dict) -> dict:
 
 @call("add_user_group", P.GROUPS_MODIFY)
 def add_user_group(api_key: ApiKey, body: dict) -> dict:
-    _managed_user(api_key, _object(body, "target_user")).groups.add(_managed_group(api_key, body))
+    user, group = _managed_user(api_key, _object(body, "target_user")), _managed_group(api_key, body)
+    group_members_add(group=group, users=[user])
     return {}
 
 
 @call("remove_user_group", P.GROUPS_MODIFY)
 def remove_user_group(api_key: ApiKey, body: dict) -> dict:
-    _managed_user(api_key, _object(body, "target_user")).groups.remove(_managed_group(api_key, body))
+    user, group = _managed_user(api_key, _object(body, "target_user")), _managed_group(api_key, body)
+    group_members_remove(group=group, users=[user])
     return {}
 
 
