@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "apps.sessions",
     "apps.registry",
     "apps.chat",
+    "apps.console",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +269,7 @@ AGENT_IMAGE_PULL_ATTEMPTS = env_int("AGENT_IMAGE_PULL_ATTEMPTS", 3)
 MANAGER_TOKEN_GRACE_MINUTES = env_int("MANAGER_TOKEN_GRACE_MINUTES", 60)
 SESSION_LIFETIME_SECONDS = env_int("SESSION_LIFETIME_SECONDS", 8 * 3600)  # hard limit from the start
 SESSION_KEEPALIVE_SECONDS = env_int("SESSION_KEEPALIVE_SECONDS", 3600)  # a keepalive extends expiry by this
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)  # the audit trail keeps this many days
 SESSION_START_TIMEOUT_SECONDS = env_int("SESSION_START_TIMEOUT_SECONDS", 120)
 SESSION_ORPHAN_GRACE_SECONDS = env_int("SESSION_ORPHAN_GRACE_SECONDS", 300)
 SCHEDULER_POLICY = os.environ.get("SCHEDULER_POLICY", "spread")  # "spread" or "pack"
@@ -292,6 +294,7 @@ FIRST_PARTY_REGISTRY_DIR = BASE_DIR / "registry"
 CELERY_BEAT_SCHEDULE = {
     "registry-auto-update": {"task": "registry.auto_update", "schedule": REGISTRY_AUTO_UPDATE_INTERVAL},
     "sessions-expire": {"task": "sessions.expire", "schedule": 60},
+    "accounts-audit-prune": {"task": "accounts.audit_prune", "schedule": 3600},
     "agents-monitor": {"task": "agents.monitor", "schedule": AGENT_CHECKIN_INTERVAL},
     "agents-image-sync": {"task": "agents.dispatch_image_sync", "schedule": AGENT_IMAGE_SYNC_INTERVAL},
 }

@@ -27,6 +27,7 @@ class GroupSetting:
     help: str
     minimum: float = 0
     maximum: float = 0  # 0: no upper bound besides the type's
+    form_scale: int = 1  # forms show the value divided by this (bytes as MB)
 
     def default(self):
         return {
@@ -84,9 +85,10 @@ GROUP_SETTINGS: tuple[GroupSetting, ...] = (
     GroupSetting(
         "max_memory_per_user",
         int,
-        "Memory per user (bytes)",
-        "Memory all of a member's sessions may reserve together, in bytes. 0 means no cap.",
+        "Memory per user (MB)",
+        "Memory all of a member's sessions may reserve together. 0 means no cap.",
         maximum=MAX_MEMORY,
+        form_scale=1024**2,
     ),
     GroupSetting(
         "keepalive_expiration",

@@ -83,6 +83,15 @@ def api_key_authenticate(*, key: str, secret: str) -> ApiKey:
     return api_key
 
 
+def api_key_set_enabled(*, api_key: ApiKey, enabled: bool) -> None:
+    api_key.enabled = enabled
+    api_key.save(update_fields=["enabled", "updated_at"])
+
+
+def api_key_delete(*, api_key: ApiKey) -> None:
+    api_key.delete()
+
+
 def profile_for_user(*, user) -> Profile:
     profile, _ = Profile.objects.get_or_create(user=user)
     return profile

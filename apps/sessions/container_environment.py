@@ -18,6 +18,7 @@ TIMEZONE_NAME = re.compile(r"[A-Za-z0-9_+-]{1,32}(/[A-Za-z0-9_+-]{1,32}){0,3}\Z"
 MAX_VALUE_LENGTH = 4096
 MAX_ENTRIES = 100
 MAX_URL_LENGTH = 2000
+PLATFORM_VARIABLES = frozenset({"VNC_PW", "KASM_URL", "KASM_USER", "LANG", "TZ"})  # set by the platform
 
 
 def container_environment(*, profile_environment: dict, requested: dict, language: str, timezone_name: str) -> dict:
@@ -45,6 +46,14 @@ def environment_checked(environment: dict) -> dict:
                 f"The environment variable {name} must be text of at most {MAX_VALUE_LENGTH} characters, without NUL."
             )
     return dict(environment)
+
+
+def profile_environment_checked(environment: dict) -> dict:
+    """A user's own extra variables: as any environment, and none of the platform's own."""
+    taken = sorted(PLATFORM_VARIABLES & set(environment))
+    if taken:
+        raise InvalidInput(f"{', '.join(taken)} are set by the platform; choose other names.")
+    return environment_checked(environment)
 
 
 def start_url_checked(url: str) -> str:

@@ -4,10 +4,12 @@
 import RFB from "/static/vendor/novnc-1.7.0/core/rfb.js";
 
 const RETRY_MS = [500, 1000, 2000, 4000, 8000];
+const CLOSE_IDLE = 4408; // apps/common/close_codes.py: no input for the idle time the owner's groups allow
 
 // Connect `container` to the session's WebSocket at `path`. Viewers get a scaled, view-only
-// copy; the owner's desktop is resized to fit the tab. Returns a function that disconnects.
-export function connectDesktop(container, { path, viewOnly }) {
+// copy; the owner's desktop is resized to fit the tab. When the proxy closes an idle desktop,
+// `onIdle(reconnect)` is called instead of retrying. Returns a function that disconnects.
+export function connectDesktop(container, { path, viewOnly, onIdle }) {
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
   const url = `${scheme}://${window.location.host}/${path}`;
   let rfb = null;
@@ -15,7 +17,13 @@ export function connectDesktop(container, { path, viewOnly }) {
   let stopped = false;
 
   function open() {
-    rfb = new RFB(container, url, { shared: true, wsProtocols: ["binary"] });
+    // Our own socket, handed to noVNC, so that the close code says why the proxy ended it.
+    const socket = new WebSocket(url, ["binary"]);
+    let closeCode = 0;
+    socket.addEventListener("close", (event) => {
+      closeCode = event.code;
+    });
+    rfb = new RFB(container, socket, { shared: true });
     rfb.viewOnly = viewOnly;
     rfb.scaleViewport = true;
     rfb.resizeSession = !viewOnly;
@@ -25,6 +33,13 @@ export function connectDesktop(container, { path, viewOnly }) {
     });
     rfb.addEventListener("disconnect", (event) => {
       container.dataset.connected = "false";
+      if (closeCode === CLOSE_IDLE && onIdle) {
+        onIdle(() => {
+          attempt = 0;
+          open();
+        });
+        return;
+      }
       if (stopped || attempt >= RETRY_MS.length) return;
       setTimeout(open, RETRY_MS[attempt++]); // a network blip, or the desktop still starting
       if (!event.detail.clean) console.info("desktop connection lost; reconnecting");

@@ -13,11 +13,21 @@ function show(status, message) {
   document.getElementById("session-message").textContent = message || "";
   if (status === "running" && desktop.hidden) {
     desktop.hidden = false;
-    connectDesktop(desktop, { path: desktop.dataset.path, viewOnly: false });
+    connectDesktop(desktop, { path: desktop.dataset.path, viewOnly: false, onIdle: showIdleNotice });
     document.getElementById("share-panel").hidden = false;
     document.getElementById("session-progress").hidden = true;
   }
   if (FINAL.includes(status)) document.getElementById("session-progressbar").hidden = true;
+}
+
+// The proxy closed the desktop after the idle time the user's groups allow: offer to reconnect.
+function showIdleNotice(reconnect) {
+  const notice = document.getElementById("idle-notice");
+  notice.hidden = false;
+  document.getElementById("reconnect").onclick = () => {
+    notice.hidden = true;
+    reconnect();
+  };
 }
 
 async function poll() {

@@ -1,0 +1,360 @@
+"""Console pages for access management (users, groups, API keys, audit trail) and every user's
+profile page. Each POST calls one service and is recorded in the audit trail."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.models import Group
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.accounts.choices import ApiPermission
+from apps.accounts.decorators import console_admin_required
+from apps.accounts.group_settings import GROUP_SETTINGS
+from apps.accounts.models import ApiKey
+from apps.accounts.selectors import audit_events, groups_for_console, user_policy, users_for_console
+from apps.accounts.services import (
+    BUILT_IN_GROUPS,
+    api_key_create,
+    api_key_delete,
+    api_key_set_enabled,
+    audit_record,
+    group_create,
+    group_delete,
+    group_members_add,
+    group_members_remove,
+    group_policy_of,
+    group_update,
+    profile_for_user,
+    user_by_username,
+    user_create,
+    user_delete,
+    user_groups_set,
+    user_logout_everywhere,
+    user_password_reset,
+    user_update,
+)
+from apps.accounts.throttle import client_address
+from apps.common.errors import ApplicationError
+from apps.console.forms import (
+    ApiKeyForm,
+    AuditFilterForm,
+    GroupAccessForm,
+    GroupForm,
+    MemberAddForm,
+    PasswordResetForm,
+    ProfileForm,
+    UserCreateForm,
+    UserForm,
+)
+from apps.images.selectors import images_launchable_by
+from apps.images.services import group_workspaces_set
+from apps.sessions.choices import SessionStatus
+from apps.sessions.selectors import sessions_of
+
+PAGE_SIZE = 50
+
+
+def _audit(request, action: str, target: str = "", **details) -> None:
+    audit_record(
+        action=f"console.{action}",
+        target=target,
+        actor=request.user,
+        address=client_address(request.META),
+        details=details,
+    )
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# Users
+
+
+@console_admin_required
+def user_list(request):
+    search = request.GET.get("q", "").strip()[:150]
+    live = Count("workspace_sessions", filter=Q(workspace_sessions__status__in=SessionStatus.LIVE), distinct=True)
+    users = users_for_console(search=search).annotate(live_sessions=live).prefetch_related("groups")
+    return render(request, "console/user_list.html", {"page": _page(request, users), "q": search})
+
+
+@console_admin_required
+def user_new(request):
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = user_create(
+                username=data["username"],
+                password=data["password"],
+                generate_password=not data["password"],
+                fields=form.profile_fields(),
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            user_groups_set(user=created.user, groups=data["groups"])
+            _audit(request, "user.create", created.user.username, groups=[g.name for g in data["groups"]])
+            context = {"user_shown": created.user, "password": created.password}
+            return render(request, "console/user_created.html", context)
+    return render(request, "console/user_form.html", {"form": form, "creating": True})
+
+
+def _user(user_id: int):
+    return get_object_or_404(get_user_model().objects.select_related("profile"), pk=user_id)
+
+
+@console_admin_required
+def user_edit(request, user_id: int):
+    user = _user(user_id)
+    profile = profile_for_user(user=user)
+    initial = {
+        **{name: getattr(user, name) for name in ("first_name", "last_name", "email")},
+        **{name: getattr(profile, name) for name in ("organization", "phone", "locked")},
+        "disabled": not user.is_active,
+        "groups": user.groups.exclude(name="All Users"),
+    }
+    form = UserForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_update(user=user, fields=form.profile_fields())
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            user_groups_set(user=user, groups=form.cleaned_data["groups"])
+            _audit(request, "user.update", user.username, changed=sorted(form.changed_data))
+            messages.success(request, f"Saved {user.username}.")
+            return redirect("console:user-edit", user_id=user.pk)
+    context = {
+        "form": form,
+        "user_shown": user,
+        "sessions": sessions_of(user).filter(status__in=SessionStatus.LIVE),
+        "policy": user_policy(user),
+        "password_form": PasswordResetForm(),
+    }
+    return render(request, "console/user_form.html", context)
+
+
+@console_admin_required
+@require_POST
+def user_password(request, user_id: int):
+    user = _user(user_id)
+    form = PasswordResetForm(request.POST)
+    form.is_valid()
+    try:
+        generated = user_password_reset(user=user, password=form.cleaned_data.get("password", ""))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("console:user-edit", user_id=user.pk)
+    _audit(request, "user.password_reset", user.username)
+    return render(request, "console/user_created.html", {"user_shown": user, "password": generated, "reset": True})
+
+
+@console_admin_required
+@require_POST
+def user_logout(request, user_id: int):
+    user = _user(user_id)
+    ended = user_logout_everywhere(user=user)
+    _audit(request, "user.logout_everywhere", user.username)
+    messages.success(request, f"{user.username} is logged out everywhere ({ended} web logins ended).")
+    return redirect("console:user-edit", user_id=user.pk)
+
+
+@console_admin_required
+def user_delete_view(request, user_id: int):
+    """GET: a confirmation naming the sessions that will be destroyed; POST: delete."""
+    user = _user(user_id)
+    if user.pk == request.user.pk:
+        messages.error(request, "You cannot delete your own account here.")
+        return redirect("console:user-edit", user_id=user.pk)
+    if request.method == "POST":
+        deleted_now = user_delete(user=user)
+        _audit(request, "user.delete", user.username)
+        done = "deleted" if deleted_now else "disabled, and deleted once their sessions are gone"
+        messages.success(request, f"{user.username} is {done}.")
+        return redirect("console:users")
+    sessions = sessions_of(user).filter(status__in=SessionStatus.LIVE)
+    return render(request, "console/user_delete.html", {"user_shown": user, "sessions": sessions})
+
+
+# Groups
+
+
+@console_admin_required
+def group_list(request):
+    form = GroupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = group_create(**form.cleaned_data)
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            _audit(request, "group.create", group.name)
+            return redirect("console:group-edit", group_id=group.pk)
+    return render(request, "console/group_list.html", {"groups": groups_for_console(), "form": form})
+
+
+@console_admin_required
+def group_edit(request, group_id: int):
+    group = get_object_or_404(Group, pk=group_id)
+    policy = group_policy_of(group)
+    posted = request.POST if request.method == "POST" else None
+    form = GroupForm(
+        posted, initial={"name": group.name, "priority": policy.priority, "description": policy.description}
+    )
+    access = GroupAccessForm(
+        posted,
+        settings=policy.settings,
+        initial={"all_workspaces": policy.all_workspaces, "workspaces": group.workspaces.all()},
+    )
+    if posted is not None and form.is_valid() and access.is_valid():
+        try:
+            group_update(
+                group=group,
+                **form.cleaned_data,
+                all_workspaces=access.cleaned_data["all_workspaces"],
+                settings=access.settings(),
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            group_workspaces_set(group=group, images=access.cleaned_data["workspaces"])
+            _audit(request, "group.update", group.name, settings=policy.settings)
+            messages.success(request, f"Saved the group {group.name}.")
+            return redirect("console:group-edit", group_id=group.pk)
+    context = {
+        "group": group,
+        "built_in": group.name in BUILT_IN_GROUPS,
+        "form": form,
+        "access": access,
+        "members": _page(request, group.user_set.order_by("username")),
+        "member_form": MemberAddForm(),
+        "settings": GROUP_SETTINGS,
+    }
+    return render(request, "console/group_form.html", context)
+
+
+@console_admin_required
+@require_POST
+def group_members(request, group_id: int):
+    """Add a member by username, or remove the one named in `remove`."""
+    group = get_object_or_404(Group, pk=group_id)
+    try:
+        if "remove" in request.POST:
+            user = user_by_username(username=request.POST["remove"])
+            group_members_remove(group=group, users=[user])
+            _audit(request, "group.member_remove", group.name, username=user.username)
+        else:
+            user = user_by_username(username=request.POST.get("username", "").strip())
+            group_members_add(group=group, users=[user])
+            _audit(request, "group.member_add", group.name, username=user.username)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("console:group-edit", group_id=group.pk)
+
+
+@console_admin_required
+@require_POST
+def group_delete_view(request, group_id: int):
+    group = get_object_or_404(Group, pk=group_id)
+    try:
+        group_delete(group=group)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("console:group-edit", group_id=group.pk)
+    _audit(request, "group.delete", group.name)
+    messages.success(request, f"Deleted the group {group.name}.")
+    return redirect("console:groups")
+
+
+# API keys
+
+
+@console_admin_required
+def api_key_list(request):
+    form = ApiKeyForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            owner = user_by_username(username=data["owner"]) if data["owner"] else None
+            issued = api_key_create(
+                name=data["name"], owner=owner, permissions=data["permissions"], expires_at=data["expires_at"]
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            _audit(request, "api_key.create", issued.api_key.name, permissions=data["permissions"])
+            form = ApiKeyForm()
+    keys = ApiKey.objects.select_related("owner").order_by("name")
+    context = {"keys": keys, "form": form, "issued": issued, "permissions": ApiPermission.choices}
+    return render(request, "console/api_keys.html", context)
+
+
+@console_admin_required
+@require_POST
+def api_key_action(request, key_id):
+    """Enable, disable or delete a key (`action` in the form)."""
+    api_key = get_object_or_404(ApiKey, pk=key_id)
+    action = request.POST.get("action")
+    if action == "delete":
+        api_key_delete(api_key=api_key)
+    elif action in ("enable", "disable"):
+        api_key_set_enabled(api_key=api_key, enabled=action == "enable")
+    else:
+        messages.error(request, "Choose enable, disable or delete.")
+        return redirect("console:api-keys")
+    _audit(request, f"api_key.{action}", api_key.name)
+    messages.success(request, f"API key {api_key.name}: {action}d.")
+    return redirect("console:api-keys")
+
+
+# Audit trail
+
+
+@console_admin_required
+def audit_list(request):
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    filters = {name: value for name, value in filters.items() if value}
+    events = audit_events(**filters)
+    context = {
+        "form": form,
+        "page": _page(request, events),
+        "query_suffix": f"&{urlencode(filters)}" if filters else "",
+    }
+    return render(request, "console/audit.html", context)
+
+
+# Every user's own profile
+
+
+@login_required
+def profile(request):
+    """Language, time zone, theme, extra environment and default workspace; and the password."""
+    own = profile_for_user(user=request.user)
+    launchable = images_launchable_by(request.user)
+    saving_password = request.method == "POST" and "change_password" in request.POST
+    form = ProfileForm(
+        request.POST if request.method == "POST" and not saving_password else None, instance=own, launchable=launchable
+    )
+    password_form = PasswordChangeForm(request.user, request.POST if saving_password else None)
+    if saving_password and password_form.is_valid():
+        password_form.save()
+        update_session_auth_hash(request, password_form.user)
+        messages.success(request, "Your password is changed.")
+        return redirect("profile")
+    if request.method == "POST" and not saving_password and form.is_valid():
+        form.save()
+        messages.success(request, "Saved: new sessions use these settings.")
+        return redirect("profile")
+    return render(request, "console/profile.html", {"form": form, "password_form": password_form})
