@@ -98,7 +98,10 @@ def test_beyond_max_sessions_the_web_launch_lists_the_sessions_with_links(client
 
 @pytest.mark.parametrize(
     "cap, message",
-    [({"max_cores_per_user": 2.5}, "more than the 2.5 your groups allow"), ({"max_memory_per_user": 2 * GIB}, "2048 MB")],
+    [
+        ({"max_cores_per_user": 2.5}, "more than the 2.5 your groups allow"),
+        ({"max_memory_per_user": 2 * GIB}, "2048 MB"),
+    ],
 )
 def test_cores_and_memory_are_capped_across_a_users_sessions(api, alice, images, cap, message):
     all_users_policy(max_sessions_per_user=0, **cap)
