@@ -19,11 +19,13 @@ def user_is_console_admin(user) -> bool:
 
 def user_group_policies(user) -> QuerySet[GroupPolicy]:
     """The policies of the user's groups, All Users always among them."""
-    return GroupPolicy.objects.filter(Q(group__user=user) | Q(group__name=ALL_USERS_GROUP)).select_related("group")
+    # A subquery, not a join on the members: All Users' row would come once per member otherwise.
+    groups = Q(group__in=user.groups.values("pk")) | Q(group__name=ALL_USERS_GROUP)
+    return GroupPolicy.objects.filter(groups).select_related("group")
 
 
 def user_policy(user) -> UserPolicy:
-    policies = {policy.pk: policy for policy in user_group_policies(user)}.values()
+    policies = user_group_policies(user)
     return policy_resolved([(policy.priority, policy.group.name, policy.settings) for policy in policies])
 
 
@@ -42,9 +44,12 @@ def users_for_console(*, search: str = "") -> QuerySet:
 
 
 def groups_for_console() -> QuerySet[Group]:
-    return (
-        Group.objects.select_related("policy").annotate(member_count=Count("user")).order_by("policy__priority", "name")
-    )
+    return Group.objects.select_related("policy").order_by("policy__priority", "name")
+
+
+def group_member_counts(group_ids: list[int]) -> dict[int, int]:
+    members = get_user_model().groups.through.objects.filter(group_id__in=group_ids)
+    return dict(members.values_list("group_id").annotate(count=Count("id")))
 
 
 def audit_events(*, actor: str = "", action: str = "", target: str = "") -> QuerySet[AuditEvent]:

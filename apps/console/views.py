@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.models import Group
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -19,7 +19,14 @@ from apps.accounts.choices import ApiPermission
 from apps.accounts.decorators import console_admin_required
 from apps.accounts.group_settings import GROUP_SETTINGS
 from apps.accounts.models import ApiKey
-from apps.accounts.selectors import audit_events, groups_for_console, user_policy, users_for_console
+from apps.accounts.selectors import (
+    ALL_USERS_GROUP,
+    audit_events,
+    group_member_counts,
+    groups_for_console,
+    user_policy,
+    users_for_console,
+)
 from apps.accounts.services import (
     BUILT_IN_GROUPS,
     api_key_create,
@@ -57,6 +64,7 @@ from apps.console.forms import (
 from apps.images.selectors import images_launchable_by
 from apps.images.services import group_workspaces_set
 from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session
 from apps.sessions.selectors import sessions_of
 
 PAGE_SIZE = 50
@@ -82,9 +90,15 @@ def _page(request, queryset):
 @console_admin_required
 def user_list(request):
     search = request.GET.get("q", "").strip()[:150]
-    live = Count("workspace_sessions", filter=Q(workspace_sessions__status__in=SessionStatus.LIVE), distinct=True)
-    users = users_for_console(search=search).annotate(live_sessions=live).prefetch_related("groups")
-    return render(request, "console/user_list.html", {"page": _page(request, users), "q": search})
+    page = _page(request, users_for_console(search=search).prefetch_related("groups"))
+    live = dict(
+        Session.objects.filter(owner__in=[user.pk for user in page], status__in=SessionStatus.LIVE)
+        .values_list("owner")
+        .annotate(count=Count("id"))
+    )
+    for user in page:  # counted for this page's users only, not the whole table
+        user.live_sessions = live.get(user.pk, 0)
+    return render(request, "console/user_list.html", {"page": page, "q": search})
 
 
 @console_admin_required
@@ -106,7 +120,14 @@ def user_new(request):
             _audit(request, "user.create", created.user.username, groups=[g.name for g in data["groups"]])
             context = {"user_shown": created.user, "password": created.password}
             return render(request, "console/user_created.html", context)
-    return render(request, "console/user_form.html", {"form": form, "creating": True})
+    return render(request, "console/user_form.html", {"form": form, "creating": True, **_group_choices(form)})
+
+
+def _group_choices(form) -> dict:
+    """The groups checklist, drawn by the page itself: hundreds of groups through Django's widget
+    templates would cost most of a second."""
+    chosen = {str(getattr(value, "pk", value)) for value in form["groups"].value() or []}
+    return {"group_choices": Group.objects.exclude(name=ALL_USERS_GROUP).order_by("name"), "chosen_groups": chosen}
 
 
 def _user(user_id: int):
@@ -121,7 +142,7 @@ def user_edit(request, user_id: int):
         **{name: getattr(user, name) for name in ("first_name", "last_name", "email")},
         **{name: getattr(profile, name) for name in ("organization", "phone", "locked")},
         "disabled": not user.is_active,
-        "groups": user.groups.exclude(name="All Users"),
+        "groups": user.groups.exclude(name=ALL_USERS_GROUP),
     }
     form = UserForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -140,6 +161,7 @@ def user_edit(request, user_id: int):
         "sessions": sessions_of(user).filter(status__in=SessionStatus.LIVE),
         "policy": user_policy(user),
         "password_form": PasswordResetForm(),
+        **_group_choices(form),
     }
     return render(request, "console/user_form.html", context)
 
@@ -200,7 +222,11 @@ def group_list(request):
         else:
             _audit(request, "group.create", group.name)
             return redirect("console:group-edit", group_id=group.pk)
-    return render(request, "console/group_list.html", {"groups": groups_for_console(), "form": form})
+    page = _page(request, groups_for_console())
+    counts = group_member_counts([group.pk for group in page])
+    for group in page:
+        group.member_count = counts.get(group.pk, 0)
+    return render(request, "console/group_list.html", {"page": page, "form": form})
 
 
 @console_admin_required

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts.decorators import console_admin_required
+from apps.accounts.selectors import user_policy
 from apps.common.errors import ApplicationError
 from apps.common.views import action_then_redirect
 from apps.images.models import Image
@@ -71,7 +72,8 @@ def _own_session(request, kasm_id):
 @login_required
 def session_view(request, kasm_id):
     """Progress while the session starts, then the desktop full-window."""
-    return render(request, "sessions/session.html", {"session": _own_session(request, kasm_id)})
+    context = {"session": _own_session(request, kasm_id), "sharing_allowed": user_policy(request.user).allow_sharing}
+    return render(request, "sessions/session.html", context)
 
 
 @login_required

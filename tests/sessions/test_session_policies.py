@@ -163,6 +163,7 @@ def test_sharing_off_refuses_the_share_button(client, alice, images):
     client.force_login(alice)
     client.post(f"/workspaces/{images[0].hex_id}/launch/")
     session = Session.objects.get()
+    assert 'id="share-start"' not in client.get(f"/session/{session.hex_id}/").content.decode()
     response = client.post(f"/session/{session.hex_id}/share/", {"enabled": "on"}, follow=True)
     assert "do not allow sharing" in response.content.decode()
     session.refresh_from_db()
