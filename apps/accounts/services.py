@@ -27,6 +27,12 @@ from apps.common.errors import ApplicationError, InvalidInput
 from apps.common.hashing import generate_secret, hash_secret, secret_matches
 
 ADMINISTRATORS_GROUP = "Administrators"
+
+
+class PermissionRefused(ApplicationError):
+    """The actor may not make this change (the console answers 403)."""
+
+
 BUILT_IN_GROUPS = (ADMINISTRATORS_GROUP, ALL_USERS_GROUP)
 PASSWORD_LENGTH = (8, 1024)
 MAX_TEXT_LENGTH = 16 * 1024  # a text column without a maximum (an SSH public key)
@@ -140,6 +146,21 @@ def user_is_privileged(user) -> bool:
         or user.user_permissions.exists()
         or user.groups.filter(permissions__isnull=False).exists()
     )
+
+
+def actor_may_change_user(*, actor, user) -> None:
+    """Console admins manage users; Django staff and superusers only a superuser changes, since a
+    password reset would hand their Django admin rights to whoever made it."""
+    if (user.is_staff or user.is_superuser) and not actor.is_superuser:
+        raise PermissionRefused(f"'{user.get_username()}' is Django staff; only a superuser changes them.")
+
+
+def actor_may_change_group(*, actor, group: Group) -> None:
+    """Groups carrying permissions beyond the console's own (given in the Django admin) change only
+    by a superuser: adding a member would hand out those permissions."""
+    beyond_console = group.permissions.exclude(codename="access_console", content_type__app_label="accounts")
+    if beyond_console.exists() and not actor.is_superuser:
+        raise PermissionRefused(f"The group '{group.name}' carries Django permissions; only a superuser changes it.")
 
 
 def group_is_privileged(group: Group) -> bool:

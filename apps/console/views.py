@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,6 +30,9 @@ from apps.accounts.selectors import (
 )
 from apps.accounts.services import (
     BUILT_IN_GROUPS,
+    PermissionRefused,
+    actor_may_change_group,
+    actor_may_change_user,
     api_key_create,
     api_key_delete,
     api_key_set_enabled,
@@ -106,6 +110,7 @@ def user_new(request):
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        _groups_check(request, None, data["groups"])
         try:
             created = user_create(
                 username=data["username"],
@@ -123,6 +128,13 @@ def user_new(request):
     return render(request, "console/user_form.html", {"form": form, "creating": True, **_group_choices(form)})
 
 
+def _groups_check(request, user, groups) -> None:
+    """Refuse (403) before anything is written when the admin may not change a group joined or left."""
+    current = set(user.groups.exclude(name=ALL_USERS_GROUP)) if user else set()
+    for group in set(groups) ^ current:
+        _group(request, group.pk)
+
+
 def _group_choices(form) -> dict:
     """The groups checklist, drawn by the page itself: hundreds of groups through Django's widget
     templates would cost most of a second."""
@@ -130,13 +142,28 @@ def _group_choices(form) -> dict:
     return {"group_choices": Group.objects.exclude(name=ALL_USERS_GROUP).order_by("name"), "chosen_groups": chosen}
 
 
-def _user(user_id: int):
-    return get_object_or_404(get_user_model().objects.select_related("profile"), pk=user_id)
+def _user(request, user_id: int):
+    """The user a console page changes, if the admin may change them."""
+    user = get_object_or_404(get_user_model().objects.select_related("profile"), pk=user_id)
+    try:
+        actor_may_change_user(actor=request.user, user=user)
+    except PermissionRefused as error:
+        raise PermissionDenied(error.message) from None
+    return user
+
+
+def _group(request, group_id: int) -> Group:
+    group = get_object_or_404(Group, pk=group_id)
+    try:
+        actor_may_change_group(actor=request.user, group=group)
+    except PermissionRefused as error:
+        raise PermissionDenied(error.message) from None
+    return group
 
 
 @console_admin_required
 def user_edit(request, user_id: int):
-    user = _user(user_id)
+    user = _user(request, user_id)
     profile = profile_for_user(user=user)
     initial = {
         **{name: getattr(user, name) for name in ("first_name", "last_name", "email")},
@@ -146,6 +173,7 @@ def user_edit(request, user_id: int):
     }
     form = UserForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        _groups_check(request, user, form.cleaned_data["groups"])
         try:
             user_update(user=user, fields=form.profile_fields())
         except ApplicationError as error:
@@ -169,7 +197,7 @@ def user_edit(request, user_id: int):
 @console_admin_required
 @require_POST
 def user_password(request, user_id: int):
-    user = _user(user_id)
+    user = _user(request, user_id)
     form = PasswordResetForm(request.POST)
     form.is_valid()
     try:
@@ -184,7 +212,7 @@ def user_password(request, user_id: int):
 @console_admin_required
 @require_POST
 def user_logout(request, user_id: int):
-    user = _user(user_id)
+    user = _user(request, user_id)
     ended = user_logout_everywhere(user=user)
     _audit(request, "user.logout_everywhere", user.username)
     messages.success(request, f"{user.username} is logged out everywhere ({ended} web logins ended).")
@@ -194,7 +222,7 @@ def user_logout(request, user_id: int):
 @console_admin_required
 def user_delete_view(request, user_id: int):
     """GET: a confirmation naming the sessions that will be destroyed; POST: delete."""
-    user = _user(user_id)
+    user = _user(request, user_id)
     if user.pk == request.user.pk:
         messages.error(request, "You cannot delete your own account here.")
         return redirect("console:user-edit", user_id=user.pk)
@@ -231,7 +259,7 @@ def group_list(request):
 
 @console_admin_required
 def group_edit(request, group_id: int):
-    group = get_object_or_404(Group, pk=group_id)
+    group = _group(request, group_id)
     policy = group_policy_of(group)
     posted = request.POST if request.method == "POST" else None
     form = GroupForm(
@@ -273,7 +301,7 @@ def group_edit(request, group_id: int):
 @require_POST
 def group_members(request, group_id: int):
     """Add a member by username, or remove the one named in `remove`."""
-    group = get_object_or_404(Group, pk=group_id)
+    group = _group(request, group_id)
     try:
         if "remove" in request.POST:
             user = user_by_username(username=request.POST["remove"])
@@ -291,7 +319,7 @@ def group_members(request, group_id: int):
 @console_admin_required
 @require_POST
 def group_delete_view(request, group_id: int):
-    group = get_object_or_404(Group, pk=group_id)
+    group = _group(request, group_id)
     try:
         group_delete(group=group)
     except ApplicationError as error:

@@ -5,7 +5,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
 from apps.accounts.models import ApiKey, AuditEvent
@@ -13,9 +13,11 @@ from apps.accounts.selectors import user_policy
 from apps.accounts.services import api_key_authenticate, api_key_create, group_all_users
 from apps.common.errors import ApplicationError
 from apps.images.models import Image
+from apps.sessions.api.public_format import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_mark_deleted
+from tests.agents.factories import agent
 from tests.personas import ALICE, PASSWORDS
 from tests.sessions.stub_sessions import stub_session
 
@@ -302,3 +304,51 @@ def test_live_sessions_are_counted_in_the_user_list(console, alice):
     row = page[page.index(alice.username) :]
     assert re.search(r"<td>1</td>", row)
     assert Session.objects.count() == 2
+
+
+def test_a_console_admin_cannot_take_over_django_staff(console, django_user_model):
+    root = django_user_model.objects.create_superuser(username="root", password="root-password-1")
+    for method, path in (
+        ("get", f"/console/users/{root.pk}/"),
+        ("post", f"/console/users/{root.pk}/password/"),
+        ("post", f"/console/users/{root.pk}/logout/"),
+        ("post", f"/console/users/{root.pk}/delete/"),
+    ):
+        response = getattr(console, method)(path)
+        assert response.status_code == 403, path
+    root.refresh_from_db()
+    assert root.check_password("root-password-1") and root.is_active
+
+
+def test_a_console_admin_cannot_hand_out_django_permissions_through_a_group(console, alice):
+    auditors = Group.objects.create(name="Django auditors")
+    auditors.permissions.add(Permission.objects.get(codename="change_user"))
+    assert console.post(f"/console/groups/{auditors.pk}/members/", {"username": alice.username}).status_code == 403
+    response = console.post(f"/console/users/{alice.pk}/", {"groups": [auditors.pk]})
+    assert response.status_code == 403
+    response = console.post("/console/users/new/", {"username": "mallory", "groups": [auditors.pk]})
+    assert response.status_code == 403
+    assert not auditors.user_set.exists() and not get_user_model().objects.filter(username="mallory").exists()
+
+
+def test_a_superuser_may_change_staff_in_the_console(client, django_user_model, alice):
+    root = django_user_model.objects.create_superuser(username="root", password="root-password-1")
+    staff = django_user_model.objects.create_user(username="ops", is_staff=True)
+    client.force_login(root)
+    assert client.post(f"/console/users/{staff.pk}/", {"first_name": "Ops"}).status_code == 302
+    staff.refresh_from_db()
+    assert staff.first_name == "Ops"
+
+
+def test_the_api_names_the_sessions_to_close_at_the_cap(client, alice):
+    image = Image.objects.create(docker_image="kasm-local/ff:1", friendly_name="Firefox")
+    agent(cores=64, images_present=[image.docker_image])
+    issued = api_key_create(name="lms")
+    body = {"api_key": issued.api_key.key, "api_key_secret": issued.secret}
+    body |= {"user_id": user_public_id(alice), "image_id": image.hex_id}
+    for _ in range(2):
+        client.post("/api/public/request_kasm", body, content_type="application/json")
+    response = client.post("/api/public/request_kasm", body, content_type="application/json")
+    message = response.json()["error_message"]
+    assert response.status_code == 403
+    assert all(session.hex_id in message for session in Session.objects.all())

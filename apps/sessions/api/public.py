@@ -42,7 +42,13 @@ from apps.sessions.choices import SessionStatus
 from apps.sessions.exec_commands import ExecRefused, exec_user_checked
 from apps.sessions.models import Session
 from apps.sessions.selectors import session_get
-from apps.sessions.services import PolicyRefusal, session_destroy, session_keepalive, session_request
+from apps.sessions.services import (
+    PolicyRefusal,
+    SessionLimitReached,
+    session_destroy,
+    session_keepalive,
+    session_request,
+)
 from apps.sessions.sharing import session_sharing_enable, share_join, shared_session_get
 
 MAX_FIELD_LENGTH = 64 * 1024  # any one text field (a command, a URL); model fields have their own maximum
@@ -100,6 +106,8 @@ def public_api(request, name: str):
         return _error(error.status, error.message)
     except InvalidInput as error:
         return _error(400, error.message)
+    except SessionLimitReached as error:
+        return _error(403, f"{error.message} Live sessions: {', '.join(s.hex_id for s in error.sessions)}.")
     except (ExecRefused, PolicyRefusal) as error:
         return _error(403, error.message)
     except ApplicationError as error:
