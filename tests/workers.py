@@ -39,6 +39,12 @@ class Workers:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
+    def kill(self, name: str) -> None:
+        """SIGKILL the worker's whole process group, as a crash or the OOM killer would."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
     def stop_all(self) -> None:
         for name in list(self.processes):
             self.stop(name)

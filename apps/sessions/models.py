@@ -28,6 +28,9 @@ class Session(BaseModel):
     kasm_url = models.CharField(max_length=2000, blank=True, help_text="URL the workspace opens at start.")
     environment = models.JSONField(default=dict, blank=True, help_text="Extra env vars asked for this session.")
     started_at = models.DateTimeField(null=True, blank=True)
+    start_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the current start (launch or resume) was asked for."
+    )
     keepalive_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
 

@@ -12,6 +12,8 @@ from apps.agents.selectors import agent_capacity, agent_reserved
 from apps.agents.services import AgentBusy, agent_reserve_capacity
 from apps.common.errors import ApplicationError
 from apps.images.models import Image
+from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session
 
 
 class NoCapacity(ApplicationError):
@@ -93,7 +95,10 @@ def session_place(image: Image) -> Agent:
         if reason is None:
             return agent
         reasons.append(f"'{agent.hostname}' {reason}")
-    raise NoCapacity(f"No online {where(image)} can take '{image.friendly_name}' now: " + "; ".join(reasons) + ".")
+    message = f"No online {where(image)} can take '{image.friendly_name}' now: " + "; ".join(reasons) + "."
+    if Session.objects.filter(agent__in=agents, status=SessionStatus.DELETING).exists():
+        message += " Sessions being deleted there are freeing capacity: try again in a few seconds."
+    raise NoCapacity(message)
 
 
 def _claim(agent: Agent, request: Resources, *, wait: bool) -> str | None:

@@ -103,6 +103,7 @@ def session_request(
             kasm_url=kasm_url,
             environment=environment,
             keepalive_at=now,
+            start_requested_at=now,
             expires_at=now + timedelta(seconds=min(policy.keepalive_expiration, policy.session_lifetime)),
         )
         task_enqueue("sessions.launch", session_launch_spec(session), queue=agent_queue_name(agent.hostname))
@@ -248,7 +249,9 @@ def session_mark_paused(*, session: Session) -> None:
 @transaction.atomic
 def session_resume(*, session: Session) -> None:
     """Start the paused container again; it is running once the workspace answers."""
-    if not _transition(session, to=SessionStatus.STARTING, allowed_from=[SessionStatus.PAUSED]):
+    if not _transition(
+        session, to=SessionStatus.STARTING, allowed_from=[SessionStatus.PAUSED], start_requested_at=timezone.now()
+    ):
         raise ApplicationError(f"Session {session.hex_id} is {session.status}; only a paused session can be resumed.")
     session_keepalive(session=session)
     task_enqueue("sessions.launch", session_launch_spec(session), queue=agent_queue_name(session.agent.hostname))
@@ -256,13 +259,16 @@ def session_resume(*, session: Session) -> None:
 
 @transaction.atomic
 def session_destroy(*, session: Session, reason: str = "") -> None:
-    """Queue the deletion (idempotent: a session already going or gone stays as it is)."""
+    """Queue the deletion. Asked again while it is deleting, the destroy is sent again (the agent's
+    side is idempotent), so a lost one never strands the session; a deleted one stays as it is."""
     allowed = SessionStatus.LIVE | {SessionStatus.ERROR}
-    if _transition(session, to=SessionStatus.DELETING, allowed_from=allowed, status_message=reason):
-        if session.agent_id:
-            task_enqueue("sessions.destroy", session.hex_id, queue=agent_queue_name(session.agent.hostname))
-        else:
-            session_mark_deleted(session=session)
+    deleting = _transition(session, to=SessionStatus.DELETING, allowed_from=allowed, status_message=reason)
+    if not deleting and session.status != SessionStatus.DELETING:
+        return
+    if session.agent_id:
+        task_enqueue("sessions.destroy", session.hex_id, queue=agent_queue_name(session.agent.hostname))
+    else:
+        session_mark_deleted(session=session)
 
 
 @transaction.atomic
@@ -298,31 +304,89 @@ def sessions_expire(*, now: datetime | None = None) -> list[Session]:
 
 
 def sessions_reconcile(*, agent: Agent, containers: list, now: datetime | None = None) -> None:
-    """Compare what the agent runs with the database, both ways.
+    """Compare what the agent runs with the database, both ways, and finish what was started.
 
-    A running session whose container vanished goes to error (its capacity is released). A container
-    with our labels that belongs to no session holding capacity is removed once it has been seen for
-    the grace period (so a container whose session is still being recorded is not removed by mistake).
+    - A running session whose container vanished or exited goes to error (capacity released; an
+      exited container is removed).
+    - A session still starting whose launch was queued LAUNCH_RESEND_SECONDS ago gets it again: the
+      launch is idempotent, so a launch lost with a killed worker (or its report) completes.
+    - A deleting session whose container is gone is deleted (capacity released).
+    - A container with our labels that belongs to no session holding capacity is removed once it has
+      been seen for the grace period (so one whose session is still being recorded is not removed).
+    - A note that the agent was offline is cleared now that it checks in.
     """
     if not containers and not agent.reserved_sessions:
         return  # nothing runs there and nothing should: the common case costs no query
     now = now or timezone.now()
     reported = {_as_uuid(c.session_id): c for c in containers}
-    holding = dict(Session.objects.filter(agent=agent, status__in=SessionStatus.HOLDING).values_list("id", "status"))
-    for session_id, status in holding.items():
-        if status == SessionStatus.RUNNING and session_id not in reported:
-            session = Session.objects.select_related("owner").get(pk=session_id)
-            session_mark_failed(session=session, reason="The session's container vanished from its agent.")
+    holding = {
+        session.pk: session
+        for session in Session.objects.filter(agent=agent, status__in=SessionStatus.HOLDING).select_related(
+            "owner", "image", "agent"
+        )
+    }
+    for session_id, session in holding.items():
+        _reconcile_one(session, reported.get(session_id), now)
+    Session.objects.filter(agent=agent, status__in=SessionStatus.LIVE, status_message=offline_message(agent)).update(
+        status_message=""
+    )
     grace = timedelta(seconds=settings.SESSION_ORPHAN_GRACE_SECONDS)
     for session_id, container in reported.items():
-        if session_id in holding or _orphan_first_seen(container.container_id, now) > now - grace:
+        if session_id in holding or _first_seen(f"sessions:orphan-seen:{container.container_id}", now) > now - grace:
             continue
         logger.warning("Removing orphan container %s on %s", container.container_id[:12], agent.hostname)
         task_enqueue("sessions.destroy", container.session_id, queue=agent_queue_name(agent.hostname))
 
 
-def _orphan_first_seen(container_id: str, now: datetime) -> datetime:
-    return cache.get_or_set(f"sessions:orphan-seen:{container_id}", now, timeout=24 * 3600)
+def _reconcile_one(session: Session, container, now: datetime) -> None:
+    if session.status == SessionStatus.RUNNING and container is None:
+        session_mark_failed(session=session, reason="The session's container vanished from its agent.")
+    elif session.status == SessionStatus.RUNNING and container.status != "running":
+        session_mark_failed(session=session, reason=f"The session's container stopped ({container.status}).")
+        task_enqueue("sessions.destroy", session.hex_id, queue=agent_queue_name(session.agent.hostname))
+    elif session.status in SessionStatus.STARTING_UP and _launch_overdue(session, now):
+        logger.warning("Re-sending the launch of session %s to %s", session.hex_id, session.agent.hostname)
+        cache.set(f"sessions:launch-resent:{session.hex_id}", now, timeout=24 * 3600)
+        task_enqueue("sessions.launch", session_launch_spec(session), queue=agent_queue_name(session.agent.hostname))
+    elif session.status == SessionStatus.DELETING and container is None and _gone_a_while(session, now):
+        session_mark_deleted(session=session)
+
+
+def _gone_a_while(session: Session, now: datetime) -> bool:
+    """A deleting session's container is missing for a while, not only between the destroy being
+    queued and a launch still creating it."""
+    return _first_seen(f"sessions:deleting-gone:{session.hex_id}", now) <= now - _resend_interval()
+
+
+def _resend_interval() -> timedelta:
+    return timedelta(seconds=settings.SESSION_LAUNCH_RESEND_SECONDS)
+
+
+def _launch_overdue(session: Session, now: datetime) -> bool:
+    """Asked for, and last (re-)sent, longer ago than a launch takes when nothing is lost."""
+    last_sent = cache.get(f"sessions:launch-resent:{session.hex_id}") or session.start_requested_at
+    return (last_sent or session.created_at) <= now - _resend_interval()
+
+
+def sessions_stalled_fail(*, now: datetime | None = None) -> list[Session]:
+    """Sessions that have not started in twice SESSION_START_TIMEOUT_SECONDS (re-sent launches
+    included, or their agent never came back) end in error, their container removed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=2 * settings.SESSION_START_TIMEOUT_SECONDS)
+    starting = Session.objects.filter(status__in=SessionStatus.STARTING_UP, start_requested_at__lt=cutoff)
+    stalled = list(starting.select_related("agent", "owner"))
+    for session in stalled:
+        session_mark_failed(
+            session=session, reason=f"The session did not start in {2 * settings.SESSION_START_TIMEOUT_SECONDS} s."
+        )
+        if session.agent_id:
+            task_enqueue("sessions.destroy", session.hex_id, queue=agent_queue_name(session.agent.hostname))
+    return stalled
+
+
+def _first_seen(key: str, now: datetime) -> datetime:
+    """When a condition (an orphan container, a deleting session's container gone) was first seen."""
+    return cache.get_or_set(key, now, timeout=24 * 3600)
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:
@@ -340,8 +404,12 @@ def user_access_revoke(*, user_id: int) -> None:
     push_after_commit(group=user_group(user_id), topic=TOPIC_ACCESS_REVOKED, payload={"user_id": user_id})
 
 
+def offline_message(agent: Agent) -> str:
+    return f"Agent '{agent.hostname}' is offline; the session may be unreachable."
+
+
 def sessions_flag_agent_offline(*, agent: Agent) -> int:
-    """Sessions on an agent that went silent keep their state but say so."""
+    """Sessions on an agent that went silent keep their state but say so (until it checks in again)."""
     return Session.objects.filter(agent=agent, status__in=SessionStatus.LIVE).update(
-        status_message=f"Agent '{agent.hostname}' is offline; the session may be unreachable."
+        status_message=offline_message(agent)
     )

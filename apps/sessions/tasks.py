@@ -5,6 +5,7 @@ import logging
 import uuid
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from apps.agents.services import agent_from_identity
 from apps.sessions.models import Session
@@ -14,12 +15,22 @@ from apps.sessions.services import (
     session_mark_paused,
     session_mark_running,
     sessions_expire,
+    sessions_stalled_fail,
 )
 
 logger = logging.getLogger(__name__)
+# An agent's report is applied once however often it runs, so a database error is retried, not dropped.
+REPORT_TASK = {
+    "time_limit": 30,
+    "ignore_result": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "max_retries": 10,
+}
 
 
-@shared_task(name="sessions.paused", time_limit=30, ignore_result=True)
+@shared_task(name="sessions.paused", **REPORT_TASK)
 def session_paused_task(identity: dict, session_id: str) -> None:
     session = _session_from_agent(identity, session_id)
     if session is not None:
@@ -41,21 +52,21 @@ def _session_from_agent(identity: dict, session_id: str) -> Session | None:
     return session
 
 
-@shared_task(name="sessions.launched", time_limit=30, ignore_result=True)
+@shared_task(name="sessions.launched", **REPORT_TASK)
 def session_launched_task(identity: dict, session_id: str, container_id: str, host_port: int) -> None:
     session = _session_from_agent(identity, session_id)
     if session is not None:
         session_mark_running(session=session, container_id=container_id, host_port=host_port)
 
 
-@shared_task(name="sessions.launch_failed", time_limit=30, ignore_result=True)
+@shared_task(name="sessions.launch_failed", **REPORT_TASK)
 def session_launch_failed_task(identity: dict, session_id: str, reason: str) -> None:
     session = _session_from_agent(identity, session_id)
     if session is not None:
         session_mark_failed(session=session, reason=reason)
 
 
-@shared_task(name="sessions.destroyed", time_limit=30, ignore_result=True)
+@shared_task(name="sessions.destroyed", **REPORT_TASK)
 def session_destroyed_task(identity: dict, session_id: str) -> None:
     session = _session_from_agent(identity, session_id)
     if session is not None:
@@ -64,4 +75,6 @@ def session_destroyed_task(identity: dict, session_id: str) -> None:
 
 @shared_task(name="sessions.expire", time_limit=120, ignore_result=True)
 def sessions_expire_task() -> None:
+    """Every minute: expired sessions are destroyed, stalled starts end in error."""
     sessions_expire()
+    sessions_stalled_fail()

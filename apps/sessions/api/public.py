@@ -6,12 +6,14 @@ Every failure is a non-2xx status with `{"error_message": ...}`; bad input is a 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable
 
 from celery import current_app
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import DatabaseError
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -51,6 +53,7 @@ from apps.sessions.services import (
 )
 from apps.sessions.sharing import session_sharing_enable, share_join, shared_session_get
 
+logger = logging.getLogger(__name__)
 MAX_FIELD_LENGTH = 64 * 1024  # any one text field (a command, a URL); model fields have their own maximum
 
 
@@ -76,6 +79,15 @@ def call(name: str, permission: P):
 
 @csrf_exempt
 def public_api(request, name: str):
+    """One Developer API call; a database that cannot be reached is a JSON 503, never an HTML page."""
+    try:
+        return _public_api_call(request, name)
+    except DatabaseError:
+        logger.exception("Developer API call %s failed on the database", name)
+        return _error(503, "The platform's database is unreachable right now; try again in a few seconds.")
+
+
+def _public_api_call(request, name: str):
     if request.method != "POST":
         return _error(405, "Developer API calls are POST requests with a JSON body.")
     if name not in CALLS:
