@@ -63,3 +63,25 @@ def test_an_agent_killed_right_after_it_took_a_launch_finishes_it_once_restarted
     assert len(containers()) == 1
     session.refresh_from_db()
     assert session.host_port and session.container_id == containers()[0].id
+
+
+def test_a_session_whose_container_stopped_under_it_ends_and_gives_its_capacity_back(
+    workers, alice, busybox_image, docker_url
+):
+    """What a dockerd restart without live-restore does to every session: its container stops."""
+    client = docker.DockerClient(base_url=docker_url)
+    session = session_request(user=alice, image=busybox_image).session
+    wait_for(lambda: Session.objects.get().status == SessionStatus.RUNNING, timeout=60, what="running")
+    (container,) = client.containers.list(filters={"label": f"{SESSION_LABEL}={session.hex_id}"})
+    container.stop(timeout=1)
+
+    wait_for(lambda: Session.objects.get().status == SessionStatus.ERROR, timeout=30, what="the session to end")
+    session.refresh_from_db()
+    assert "stopped (exited)" in session.status_message
+    host = Agent.objects.get(hostname="local")
+    assert (host.reserved_cores, host.reserved_sessions) == (0, 0)
+    wait_for(
+        lambda: not client.containers.list(all=True, filters={"label": f"{SESSION_LABEL}={session.hex_id}"}),
+        timeout=30,
+        what="the stopped container removed",
+    )
