@@ -310,7 +310,8 @@ def sessions_reconcile(*, agent: Agent, containers: list, now: datetime | None =
       exited container is removed).
     - A session still starting whose launch was queued LAUNCH_RESEND_SECONDS ago gets it again: the
       launch is idempotent, so a launch lost with a killed worker (or its report) completes.
-    - A deleting session whose container is gone is deleted (capacity released).
+    - A deleting session whose container is gone is deleted (capacity released); one whose
+      container is still there after LAUNCH_RESEND_SECONDS gets its destroy again.
     - A container with our labels that belongs to no session holding capacity is removed once it has
       been seen for the grace period (so one whose session is still being recorded is not removed).
     - A note that the agent was offline is cleared now that it checks in.
@@ -350,6 +351,18 @@ def _reconcile_one(session: Session, container, now: datetime) -> None:
         task_enqueue("sessions.launch", session_launch_spec(session), queue=agent_queue_name(session.agent.hostname))
     elif session.status == SessionStatus.DELETING and container is None and _gone_a_while(session, now):
         session_mark_deleted(session=session)
+    elif session.status == SessionStatus.DELETING and container is not None and _destroy_overdue(session, now):
+        logger.warning("Re-sending the destroy of session %s to %s", session.hex_id, session.agent.hostname)
+        cache.set(f"sessions:destroy-resent:{session.hex_id}", now, timeout=24 * 3600)
+        task_enqueue("sessions.destroy", session.hex_id, queue=agent_queue_name(session.agent.hostname))
+
+
+def _destroy_overdue(session: Session, now: datetime) -> bool:
+    """Deleting, with its container still there, since longer than a destroy takes."""
+    since = cache.get(f"sessions:destroy-resent:{session.hex_id}") or _first_seen(
+        f"sessions:deleting-seen:{session.hex_id}", now
+    )
+    return since <= now - _resend_interval()
 
 
 def _gone_a_while(session: Session, now: datetime) -> bool:

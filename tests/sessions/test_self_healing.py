@@ -47,7 +47,7 @@ def image():
 
 def launched(alice, image) -> Session:
     session = session_request(user=alice, image=image).session
-    for key in ("launch-resent", "deleting-gone"):
+    for key in ("launch-resent", "deleting-gone", "deleting-seen", "destroy-resent"):
         cache.delete(f"sessions:{key}:{session.hex_id}")
     return Session.objects.select_related("agent", "owner", "image").get(pk=session.pk)
 
@@ -184,3 +184,19 @@ def test_an_agents_report_is_retried_when_the_database_fails_once(alice, image, 
     monkeypatch.setattr(tasks, "agent_from_identity", lambda identity, about: host)
     tasks.session_launched_task.apply(args=[agent_identity(), session.hex_id, "c" * 64, 40000])
     assert len(calls) == 2 and Session.objects.get().status == SessionStatus.RUNNING
+
+
+def test_a_destroy_lost_with_its_worker_is_sent_again_while_the_container_stays(alice, image, settings, sent):
+    settings.SESSION_LAUNCH_RESEND_SECONDS = 60
+    host = agent()
+    session = launched(alice, image)
+    session_mark_running(session=session, container_id="c" * 64, host_port=40000)
+    session_destroy(session=Session.objects.get())
+    host.refresh_from_db()
+    still_there, now = [session_container(session.hex_id)], timezone.now()
+    sessions_reconcile(agent=host, containers=still_there, now=now)
+    sessions_reconcile(agent=host, containers=still_there, now=now + timedelta(seconds=30))
+    assert names(sent).count("sessions.destroy") == 1
+    sessions_reconcile(agent=host, containers=still_there, now=now + timedelta(seconds=61))
+    sessions_reconcile(agent=host, containers=still_there, now=now + timedelta(seconds=90))
+    assert names(sent).count("sessions.destroy") == 2
