@@ -11,6 +11,10 @@ database and the real Docker engine, then, one scenario after another:
   is destroyed.
 - manager killed in a burst: SIGKILL of the manager worker while 4 launches are under way,
   restarted 5 s later.
+- Redis connections killed: every client connection to Redis (workers' broker connections
+  included) is killed while 4 launches are under way.
+- Postgres backends terminated: every other connection to the database is terminated while 4
+  launches are under way (on Postgres only).
 
 For each it prints what happened, the sessions stranded (not where they should end), the capacity
 leaked (reserved on the agent beyond what its sessions hold) and the seconds to recover.
@@ -18,13 +22,16 @@ leaked (reserved on the agent beyond what its sessions hold) and the seconds to 
 usage: DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/faults.py
 """
 
+import contextlib
 import os
 import time
 from datetime import timedelta
 
 import docker
+import redis
 from _django import ROOT, test_database
 from django.conf import settings
+from django.db import connection
 from django.db.models import Sum
 from django.test.utils import override_settings
 
@@ -115,7 +122,48 @@ def manager_killed_in_a_burst(workers, client, user, _desktop, busybox) -> tuple
     return f"{4 - stranded} of 4 running", stranded, time.monotonic() - started
 
 
-SCENARIOS = [agent_killed_mid_launch, container_stopped, live_updates_down_during_destroy, manager_killed_in_a_burst]
+def burst_then(fault, user, busybox) -> tuple[str, int, float]:
+    """4 launches, `fault()` while they are under way, then all must run; they are destroyed after."""
+    sessions = [session_request(user=user, image=busybox).session for _ in range(4)]
+    time.sleep(0.2)
+    fault()
+    started = time.monotonic()
+    with contextlib.suppress(AssertionError):
+        wait_for(lambda: all(status_of(s) == SessionStatus.RUNNING for s in sessions), timeout=120)
+    seconds = time.monotonic() - started
+    stranded = sum(status_of(s) != SessionStatus.RUNNING for s in sessions)
+    for session in sessions:
+        session_destroy(session=Session.objects.get(pk=session.pk))
+    wait_for(lambda: all(status_of(s) == SessionStatus.DELETED for s in sessions), timeout=120)
+    return f"{4 - stranded} of 4 running", stranded, seconds
+
+
+def postgres_backends_terminated(workers, client, user, _desktop, busybox) -> tuple[str, int, float]:
+    def terminate() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+    return burst_then(terminate, user, busybox)
+
+
+def redis_connections_killed(workers, client, user, _desktop, busybox) -> tuple[str, int, float]:
+    def kill_clients() -> None:
+        redis.Redis.from_url(settings.REDIS_URL).client_kill_filter(_type="normal", skipme=True)
+
+    return burst_then(kill_clients, user, busybox)
+
+
+SCENARIOS = [
+    agent_killed_mid_launch,
+    container_stopped,
+    live_updates_down_during_destroy,
+    manager_killed_in_a_burst,
+    redis_connections_killed,
+    postgres_backends_terminated,
+]
 
 
 def main() -> None:
@@ -151,6 +199,8 @@ def main() -> None:
             )
             desktop = Image.objects.create(docker_image=RECIPES[1].tag, friendly_name="Desktop", cores=1, memory=GIB)
             for scenario in SCENARIOS:
+                if scenario is postgres_backends_terminated and connection.vendor != "postgresql":
+                    continue
                 outcome, stranded, seconds = scenario(workers, client, user, desktop, busybox)
                 wait_for(
                     lambda: (
