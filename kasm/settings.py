@@ -189,6 +189,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A message a killed worker held comes back after this; longer than the longest task (image sync,
+# 3600 s), so a task still running is never handed to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3900)}
 CELERY_TASK_DEFAULT_QUEUE = MANAGER_QUEUE
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
 # Seconds a worker process keeps its Postgres connection between tasks (see kasm/celery.py), which

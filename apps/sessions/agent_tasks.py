@@ -1,6 +1,9 @@
 """Celery tasks of sessions that run on the session's agent (its own queue): they drive the
 local Docker engine, never the database, and report back to the manager with the agent's identity."""
 
+import logging
+import time
+
 from celery import shared_task
 from django.conf import settings
 
@@ -10,12 +13,17 @@ from apps.agents.runtime.docker import DockerError, container_exec, container_fi
 from apps.common.queues import task_enqueue
 from apps.sessions.launcher import session_container_start
 
+logger = logging.getLogger(__name__)
 HOOKS_ON_START = ("assign", "go")  # after "first_launch", which runs only in a new container
 
 
 @shared_task(name="sessions.launch", time_limit=900, acks_late=True, ignore_result=True)
 def session_launch_task(spec: dict) -> None:
-    """start (or find) the container, run the exec hooks, report to the manager."""
+    """start (or find) the container, run the exec hooks, report to the manager; nothing when the
+    launch comes after the start's deadline."""
+    if time.time() > spec.get("not_after", float("inf")):
+        logger.warning("Launch of session %s came after its deadline; not started", spec["session_id"])
+        return
     try:
         outcome = session_container_start(docker_url=settings.DOCKER_URL, spec=spec)
         for hook in ("first_launch", *HOOKS_ON_START) if outcome.created else HOOKS_ON_START:

@@ -148,6 +148,7 @@ def session_limits_check(*, user, image: Image, policy: UserPolicy) -> None:
 def session_launch_spec(session: Session) -> dict:
     """Everything the agent needs to start the container, as plain JSON."""
     image = session.image
+    started_at = session.start_requested_at or session.created_at
     return {
         "session_id": session.hex_id,
         "username": session.owner.get_username(),
@@ -164,6 +165,9 @@ def session_launch_spec(session: Session) -> dict:
         "exec_config": image.exec_config or {},
         "tls": image.stream_protocol == StreamProtocol.KASMVNC,
         "start_timeout": settings.SESSION_START_TIMEOUT_SECONDS,
+        # A launch redelivered later than this (a message held by a killed worker for the broker's
+        # visibility timeout) does nothing: by then the sweep has ended the start.
+        "not_after": (started_at + timedelta(seconds=2 * settings.SESSION_START_TIMEOUT_SECONDS)).timestamp(),
         "environment": {
             **{str(k): str(v) for k, v in session.environment.items()},
             "VNC_PW": session.vnc_password,

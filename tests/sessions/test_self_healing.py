@@ -13,12 +13,13 @@ from django.utils import timezone
 from apps.agents.identity import agent_identity
 from apps.common.units import GIB
 from apps.images.models import Image
-from apps.sessions import tasks
+from apps.sessions import agent_tasks, tasks
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.scheduler import NoCapacity
 from apps.sessions.services import (
     session_destroy,
+    session_launch_spec,
     session_mark_running,
     session_request,
     sessions_flag_agent_offline,
@@ -200,3 +201,16 @@ def test_a_destroy_lost_with_its_worker_is_sent_again_while_the_container_stays(
     sessions_reconcile(agent=host, containers=still_there, now=now + timedelta(seconds=61))
     sessions_reconcile(agent=host, containers=still_there, now=now + timedelta(seconds=90))
     assert names(sent).count("sessions.destroy") == 2
+
+
+def test_a_launch_redelivered_after_its_deadline_starts_nothing(alice, image, settings, monkeypatch, sent):
+    settings.SESSION_START_TIMEOUT_SECONDS = 120
+    agent()
+    session = launched(alice, image)
+    spec = session_launch_spec(session)
+    assert spec["not_after"] == pytest.approx(session.start_requested_at.timestamp() + 240)
+    started = []
+    monkeypatch.setattr(agent_tasks, "session_container_start", lambda **kwargs: started.append(kwargs))
+    sent.clear()
+    agent_tasks.session_launch_task({**spec, "not_after": timezone.now().timestamp() - 1})
+    assert started == [] and sent == []
