@@ -13,6 +13,7 @@ database and the real Docker engine, then, one scenario after another:
   restarted 5 s later.
 - Redis connections killed: every client connection to Redis (workers' broker connections
   included) is killed while 4 launches are under way.
+- Redis stalled: Redis answers no client for 5 s (CLIENT PAUSE) while 4 launches are under way.
 - Postgres backends terminated: every other connection to the database is terminated while 4
   launches are under way (on Postgres only).
 
@@ -156,12 +157,20 @@ def redis_connections_killed(workers, client, user, _desktop, busybox) -> tuple[
     return burst_then(kill_clients, user, busybox)
 
 
+def redis_stalled(workers, client, user, _desktop, busybox) -> tuple[str, int, float]:
+    def stall() -> None:
+        redis.Redis.from_url(settings.REDIS_URL).client_pause(5000, all=True)  # every client waits 5 s
+
+    return burst_then(stall, user, busybox)
+
+
 SCENARIOS = [
     agent_killed_mid_launch,
     container_stopped,
     live_updates_down_during_destroy,
     manager_killed_in_a_burst,
     redis_connections_killed,
+    redis_stalled,
     postgres_backends_terminated,
 ]
 
