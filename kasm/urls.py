@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 from apps.accounts.permissions import IsConsoleAdmin
 from apps.common import views as common_views
 from apps.common.converters import HexUuidConverter
-from apps.console import views as console_views
+from apps.console.views import access as console_access
 from apps.sessions.api.public import public_api
 
 register_converter(HexUuidConverter, "hex")
@@ -17,7 +17,7 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("console/", include("apps.agents.urls")),
     path("console/", include("apps.console.urls")),
-    path("profile/", console_views.profile, name="profile"),
+    path("profile/", console_access.profile, name="profile"),
     path("console/registry/", include("apps.registry.urls")),
     path("registry/", include("apps.registry.site_urls")),
     path("api/console/", include("apps.agents.api.urls")),

@@ -31,7 +31,7 @@ def logged_in_session(base_url: str, password: str) -> requests.Session:
         data={"username": "admin", "password": password, "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
         headers={"Referer": f"{base_url}/accounts/login/"},
     )
-    assert response.status_code == 200 and response.url == f"{base_url}/"
+    assert response.status_code == 200 and response.url == f"{base_url}/console/"  # admins land on the console
     return browser
 
 

@@ -73,7 +73,7 @@ def test_up_serves_prints_the_admin_password_and_stops_on_sigterm(up_script):
         f"http://127.0.0.1:{port}/accounts/login/",
         data={"username": "admin", "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
     )
-    assert response.url == f"http://127.0.0.1:{port}/"
+    assert response.url == f"http://127.0.0.1:{port}/console/"  # the printed admin lands on the console
 
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=60)

@@ -12,7 +12,12 @@ from apps.accounts.group_settings import GROUP_SETTINGS
 from apps.accounts.models import GroupPolicy, Profile
 from apps.accounts.selectors import ALL_USERS_GROUP
 from apps.common.errors import InvalidInput
+from apps.common.json_input import BoundedJSONFormField
+from apps.common.units import MAX_MEMORY, MIB
+from apps.images.icons import ACCEPTED
 from apps.images.models import Image
+from apps.images.selectors import images_for_console
+from apps.images.services import MAX_ICON_BYTES
 from apps.sessions.container_environment import container_environment, profile_environment_checked
 
 THEMES = [("Light", "Light"), ("Dark", "Dark")]
@@ -69,13 +74,13 @@ class GroupAccessForm(forms.Form):
 
     all_workspaces = forms.BooleanField(required=False, help_text="Members may launch every enabled workspace.")
     workspaces = forms.ModelMultipleChoiceField(
-        queryset=Image.objects.order_by("friendly_name"), required=False, widget=forms.CheckboxSelectMultiple
+        queryset=images_for_console(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args, settings: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         settings = settings or {}
-        self.fields["workspaces"].queryset = Image.objects.order_by("friendly_name")
+        self.fields["workspaces"].queryset = images_for_console()
         for setting in GROUP_SETTINGS:
             self.fields[f"set_{setting.name}"] = forms.BooleanField(
                 required=False, initial=setting.name in settings, label=f"Set {setting.label.lower()}"
@@ -101,7 +106,7 @@ def _setting_field(setting, value) -> forms.Field:
     if setting.kind is bool:
         return forms.BooleanField(initial=value, **common)
     if setting.kind is uuid.UUID:
-        choices = [("", "(none)")] + [(image.hex_id, image.friendly_name) for image in Image.objects.all()]
+        choices = [("", "(none)")] + [(image.hex_id, image.friendly_name) for image in images_for_console()]
         return forms.ChoiceField(choices=choices, initial=value or "", **common)
     shown = value / setting.form_scale if value else value
     if setting.kind is int:
@@ -195,3 +200,81 @@ class ProfileForm(forms.ModelForm):
         if commit:
             profile.save()
         return profile
+
+
+class WorkspaceForm(forms.ModelForm):
+    """Every field of a workspace, memory in MB; the icon an uploaded raster image."""
+
+    categories = forms.CharField(required=False, max_length=1000, help_text="Comma-separated, e.g. Browser, Office.")
+    memory = forms.IntegerField(
+        label="Memory (MB)", min_value=64, max_value=MAX_MEMORY // MIB, help_text="The container's memory limit."
+    )
+    icon_upload = forms.FileField(required=False, label="Icon", help_text=f"{ACCEPTED}, at most 1 MB.")
+    run_config = BoundedJSONFormField(
+        label="Docker run config (JSON)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Options merged over the platform's safe defaults; flagged below when they weaken them.",
+    )
+    exec_config = BoundedJSONFormField(
+        label="Docker exec config (JSON)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Commands run in the session: first_launch, go, assign.",
+    )
+
+    class Meta:
+        model = Image
+        fields = [
+            "friendly_name",
+            "docker_image",
+            "description",
+            "categories",
+            "cores",
+            "memory",
+            "gpus",
+            "cpu_allocation_method",
+            "stream_protocol",
+            "restrict_to_zone",
+            "restrict_to_agent",
+            "icon_url",
+            "run_config",
+            "exec_config",
+            "enabled",
+        ]
+        help_texts = {
+            "cpu_allocation_method": "How the cores above limit the container when the host is busy.",
+            "gpus": "GPUs reserved for each session (the agent must have them free).",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["memory"] = self.instance.memory // MIB
+            self.initial["categories"] = ", ".join(self.instance.categories)
+        for name in ("run_config", "exec_config"):
+            self.fields[name].initial = self.fields[name].initial or {}
+
+    def clean_memory(self) -> int:
+        return self.cleaned_data["memory"] * MIB
+
+    def clean_categories(self) -> list[str]:
+        return [name.strip()[:50] for name in self.cleaned_data["categories"].split(",") if name.strip()][:20]
+
+    def clean_run_config(self) -> dict:
+        return _json_object(self.cleaned_data["run_config"], "run config")
+
+    def clean_exec_config(self) -> dict:
+        return _json_object(self.cleaned_data["exec_config"], "exec config")
+
+    def icon_bytes(self) -> bytes | None:
+        upload = self.cleaned_data.get("icon_upload")
+        return upload.read(MAX_ICON_BYTES + 1) if upload else None
+
+
+def _json_object(value, label: str) -> dict:
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise forms.ValidationError(f'The {label} is a JSON object, like {{"shm_size": "1g"}}.')
+    return value

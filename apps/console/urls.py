@@ -1,6 +1,7 @@
 from django.urls import path
 
-from apps.console import views
+from apps.console.views import access as views
+from apps.console.views import home, workspaces
 
 app_name = "console"
 
@@ -18,4 +19,14 @@ urlpatterns = [
     path("api-keys/", views.api_key_list, name="api-keys"),
     path("api-keys/<hex:key_id>/", views.api_key_action, name="api-key-action"),
     path("audit/", views.audit_list, name="audit"),
+]
+
+urlpatterns += [
+    path("", home.console_home, name="home"),
+    path("workspaces/", workspaces.workspace_list, name="workspaces"),
+    path("workspaces/new/", workspaces.workspace_edit, name="workspace-new"),
+    path("workspaces/<hex:image_id>/", workspaces.workspace_edit, name="workspace-edit"),
+    path("workspaces/<hex:image_id>/clone/", workspaces.workspace_clone, name="workspace-clone"),
+    path("workspaces/<hex:image_id>/enabled/", workspaces.workspace_enabled, name="workspace-enabled"),
+    path("workspaces/<hex:image_id>/delete/", workspaces.workspace_delete, name="workspace-delete"),
 ]

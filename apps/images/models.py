@@ -27,6 +27,9 @@ class Image(BaseModel):
     run_config = models.JSONField(default=dict, blank=True, help_text="Docker run options merged over defaults.")
     exec_config = models.JSONField(default=dict, blank=True, help_text="Hooks: first_launch, go, assign.")
     enabled = models.BooleanField(default=True)
+    archived = models.BooleanField(
+        default=False, help_text="Deleted while sessions of it are on record: hidden everywhere, its history kept."
+    )
     # String references keep this app free of imports from the agents app above it.
     restrict_to_zone = models.ForeignKey("agents.Zone", null=True, blank=True, on_delete=models.SET_NULL)
     restrict_to_agent = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.SET_NULL)

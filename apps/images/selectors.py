@@ -5,7 +5,12 @@ from apps.images.models import Image
 
 
 def image_list_launchable() -> QuerySet[Image]:
-    return Image.objects.filter(enabled=True).order_by("friendly_name")
+    return Image.objects.filter(enabled=True, archived=False).order_by("friendly_name")
+
+
+def images_for_console() -> QuerySet[Image]:
+    """Every workspace that is not archived, for the console's list."""
+    return Image.objects.filter(archived=False).select_related("restrict_to_zone").order_by("friendly_name")
 
 
 def images_launchable_by(user) -> QuerySet[Image]:

@@ -289,6 +289,13 @@ def _owner_delete_if_requested(user_id: int) -> None:
         get_user_model().objects.filter(pk=user_id).delete()
 
 
+def sessions_destroy_for_deleted_image(*, image: Image) -> bool:
+    """Destroy the image's live sessions; True when any session of it is on record (its history)."""
+    for session in Session.objects.filter(image=image, status__in=SessionStatus.LIVE).select_related("agent"):
+        session_destroy(session=session, reason=f"its workspace '{image.friendly_name}' was deleted")
+    return Session.objects.filter(image=image).exists()
+
+
 def sessions_destroy_for_deleted_user(*, user) -> int:
     """Destroy the user's live sessions; returns how many of their sessions still hold capacity."""
     for session in Session.objects.filter(owner=user, status__in=SessionStatus.LIVE).select_related("agent"):

@@ -7,7 +7,9 @@ from django.dispatch import receiver
 from apps.accounts.models import Profile
 from apps.accounts.services import user_deleting, user_logged_out_everywhere
 from apps.agents.signals import agent_checked_in, agent_went_offline
+from apps.images.services import image_deleting
 from apps.sessions.services import (
+    sessions_destroy_for_deleted_image,
     sessions_destroy_for_deleted_user,
     sessions_flag_agent_offline,
     sessions_reconcile,
@@ -46,3 +48,8 @@ def revoke_on_logout_everywhere(sender, user, **kwargs) -> None:
 @receiver(user_deleting, dispatch_uid="sessions_destroy_on_user_delete")
 def destroy_on_user_delete(sender, user, **kwargs) -> int:
     return sessions_destroy_for_deleted_user(user=user)
+
+
+@receiver(image_deleting, dispatch_uid="sessions_destroy_on_image_delete")
+def destroy_on_image_delete(sender, image, **kwargs) -> bool:
+    return sessions_destroy_for_deleted_image(image=image)

@@ -363,7 +363,7 @@ def exec_command_kasm(api_key: ApiKey, body: dict) -> dict:
 @call("get_images", P.IMAGES_VIEW)
 def get_images(api_key: ApiKey, body: dict) -> dict:
     present = fmt.images_present_anywhere()
-    images = Image.objects.select_related("restrict_to_zone")
+    images = Image.objects.filter(archived=False).select_related("restrict_to_zone")
     return {"images": [fmt.image_dict(image, present_on=present) for image in images]}
 
 

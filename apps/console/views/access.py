@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -36,7 +35,6 @@ from apps.accounts.services import (
     api_key_create,
     api_key_delete,
     api_key_set_enabled,
-    audit_record,
     group_create,
     group_delete,
     group_members_add,
@@ -52,7 +50,6 @@ from apps.accounts.services import (
     user_password_reset,
     user_update,
 )
-from apps.accounts.throttle import client_address
 from apps.common.errors import ApplicationError
 from apps.console.forms import (
     ApiKeyForm,
@@ -65,28 +62,12 @@ from apps.console.forms import (
     UserCreateForm,
     UserForm,
 )
+from apps.console.views.base import audited, page_of
 from apps.images.selectors import images_launchable_by
 from apps.images.services import group_workspaces_set
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.selectors import sessions_of
-
-PAGE_SIZE = 50
-
-
-def _audit(request, action: str, target: str = "", **details) -> None:
-    audit_record(
-        action=f"console.{action}",
-        target=target,
-        actor=request.user,
-        address=client_address(request.META),
-        details=details,
-    )
-
-
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
 
 # Users
 
@@ -94,7 +75,7 @@ def _page(request, queryset):
 @console_admin_required
 def user_list(request):
     search = request.GET.get("q", "").strip()[:150]
-    page = _page(request, users_for_console(search=search).prefetch_related("groups"))
+    page = page_of(request, users_for_console(search=search).prefetch_related("groups"))
     live = dict(
         Session.objects.filter(owner__in=[user.pk for user in page], status__in=SessionStatus.LIVE)
         .values_list("owner")
@@ -122,7 +103,7 @@ def user_new(request):
             form.add_error(None, error.message)
         else:
             user_groups_set(user=created.user, groups=data["groups"])
-            _audit(request, "user.create", created.user.username, groups=[g.name for g in data["groups"]])
+            audited(request, "user.create", created.user.username, groups=[g.name for g in data["groups"]])
             context = {"user_shown": created.user, "password": created.password}
             return render(request, "console/user_created.html", context)
     return render(request, "console/user_form.html", {"form": form, "creating": True, **_group_choices(form)})
@@ -180,7 +161,7 @@ def user_edit(request, user_id: int):
             form.add_error(None, error.message)
         else:
             user_groups_set(user=user, groups=form.cleaned_data["groups"])
-            _audit(request, "user.update", user.username, changed=sorted(form.changed_data))
+            audited(request, "user.update", user.username, changed=sorted(form.changed_data))
             messages.success(request, f"Saved {user.username}.")
             return redirect("console:user-edit", user_id=user.pk)
     context = {
@@ -205,7 +186,7 @@ def user_password(request, user_id: int):
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("console:user-edit", user_id=user.pk)
-    _audit(request, "user.password_reset", user.username)
+    audited(request, "user.password_reset", user.username)
     return render(request, "console/user_created.html", {"user_shown": user, "password": generated, "reset": True})
 
 
@@ -214,7 +195,7 @@ def user_password(request, user_id: int):
 def user_logout(request, user_id: int):
     user = _user(request, user_id)
     ended = user_logout_everywhere(user=user)
-    _audit(request, "user.logout_everywhere", user.username)
+    audited(request, "user.logout_everywhere", user.username)
     messages.success(request, f"{user.username} is logged out everywhere ({ended} web logins ended).")
     return redirect("console:user-edit", user_id=user.pk)
 
@@ -228,7 +209,7 @@ def user_delete_view(request, user_id: int):
         return redirect("console:user-edit", user_id=user.pk)
     if request.method == "POST":
         deleted_now = user_delete(user=user)
-        _audit(request, "user.delete", user.username)
+        audited(request, "user.delete", user.username)
         done = "deleted" if deleted_now else "disabled, and deleted once their sessions are gone"
         messages.success(request, f"{user.username} is {done}.")
         return redirect("console:users")
@@ -248,9 +229,9 @@ def group_list(request):
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
-            _audit(request, "group.create", group.name)
+            audited(request, "group.create", group.name)
             return redirect("console:group-edit", group_id=group.pk)
-    page = _page(request, groups_for_console())
+    page = page_of(request, groups_for_console())
     counts = group_member_counts([group.pk for group in page])
     for group in page:
         group.member_count = counts.get(group.pk, 0)
@@ -282,7 +263,7 @@ def group_edit(request, group_id: int):
             form.add_error(None, error.message)
         else:
             group_workspaces_set(group=group, images=access.cleaned_data["workspaces"])
-            _audit(request, "group.update", group.name, settings=policy.settings)
+            audited(request, "group.update", group.name, settings=policy.settings)
             messages.success(request, f"Saved the group {group.name}.")
             return redirect("console:group-edit", group_id=group.pk)
     context = {
@@ -290,7 +271,7 @@ def group_edit(request, group_id: int):
         "built_in": group.name in BUILT_IN_GROUPS,
         "form": form,
         "access": access,
-        "members": _page(request, group.user_set.order_by("username")),
+        "members": page_of(request, group.user_set.order_by("username")),
         "member_form": MemberAddForm(),
         "settings": GROUP_SETTINGS,
     }
@@ -306,11 +287,11 @@ def group_members(request, group_id: int):
         if "remove" in request.POST:
             user = user_by_username(username=request.POST["remove"])
             group_members_remove(group=group, users=[user])
-            _audit(request, "group.member_remove", group.name, username=user.username)
+            audited(request, "group.member_remove", group.name, username=user.username)
         else:
             user = user_by_username(username=request.POST.get("username", "").strip())
             group_members_add(group=group, users=[user])
-            _audit(request, "group.member_add", group.name, username=user.username)
+            audited(request, "group.member_add", group.name, username=user.username)
     except ApplicationError as error:
         messages.error(request, error.message)
     return redirect("console:group-edit", group_id=group.pk)
@@ -325,7 +306,7 @@ def group_delete_view(request, group_id: int):
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("console:group-edit", group_id=group.pk)
-    _audit(request, "group.delete", group.name)
+    audited(request, "group.delete", group.name)
     messages.success(request, f"Deleted the group {group.name}.")
     return redirect("console:groups")
 
@@ -347,7 +328,7 @@ def api_key_list(request):
         except ApplicationError as error:
             form.add_error(None, error.message)
         else:
-            _audit(request, "api_key.create", issued.api_key.name, permissions=data["permissions"])
+            audited(request, "api_key.create", issued.api_key.name, permissions=data["permissions"])
             form = ApiKeyForm()
     keys = ApiKey.objects.select_related("owner").order_by("name")
     context = {"keys": keys, "form": form, "issued": issued, "permissions": ApiPermission.choices}
@@ -367,7 +348,7 @@ def api_key_action(request, key_id):
     else:
         messages.error(request, "Choose enable, disable or delete.")
         return redirect("console:api-keys")
-    _audit(request, f"api_key.{action}", api_key.name)
+    audited(request, f"api_key.{action}", api_key.name)
     messages.success(request, f"API key {api_key.name}: {action}d.")
     return redirect("console:api-keys")
 
@@ -383,7 +364,7 @@ def audit_list(request):
     events = audit_events(**filters)
     context = {
         "form": form,
-        "page": _page(request, events),
+        "page": page_of(request, events),
         "query_suffix": f"&{urlencode(filters)}" if filters else "",
     }
     return render(request, "console/audit.html", context)
