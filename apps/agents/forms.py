@@ -1,6 +1,6 @@
 from django import forms
 
-from apps.agents.models import Agent
+from apps.agents.models import Agent, Zone
 
 
 class AgentSettingsForm(forms.ModelForm):
@@ -21,3 +21,10 @@ class AgentSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["address"].required = False  # left empty: the address stays as it is
+
+
+class ZoneForm(forms.ModelForm):
+    class Meta:
+        model = Zone
+        fields = ["name", "description", "placement_policy"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}

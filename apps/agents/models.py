@@ -11,6 +11,12 @@ class Zone(BaseModel):
 
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
+    placement_policy = models.CharField(
+        max_length=8,
+        choices=[("", "The default (SCHEDULER_POLICY)"), ("spread", "Spread"), ("pack", "Pack")],
+        blank=True,
+        help_text="Spread: the least loaded agent first. Pack: fill agents one by one, so others stay empty.",
+    )
 
     class Meta:
         ordering = ["name"]

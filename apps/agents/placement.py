@@ -31,3 +31,9 @@ def placement_order(candidates: list[PlacementCandidate], policy: str) -> list[P
 def _free_cores_share(candidate: PlacementCandidate) -> float:
     total = candidate.capacity.capacity.cores
     return free(candidate.capacity, candidate.reserved).cores / total if total else 0
+
+
+def zone_policy(zone_policies: set[str], default: str) -> str:
+    """The policy for candidates from zones whose policies are `zone_policies` ('' for none set):
+    the zone's own when they all share one zone's, else the default."""
+    return (next(iter(zone_policies)) or default) if len(zone_policies) == 1 else default

@@ -10,5 +10,8 @@ urlpatterns = [
     path("agents/<hex:agent_id>/images/retry/", views.agent_image_retry_view, name="image-retry"),
     path("agents/<hex:agent_id>/approve/", views.agent_approve_view, name="approve"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("zones/", views.zone_list, name="zones"),
+    path("zones/<hex:zone_id>/", views.zone_edit, name="zone-edit"),
+    path("zones/<hex:zone_id>/delete/", views.zone_delete_view, name="zone-delete"),
     path("manager-token/rotate/", views.manager_token_rotate_view, name="rotate-token"),
 ]

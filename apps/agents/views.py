@@ -2,15 +2,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.decorators import console_admin_required
-from apps.agents.forms import AgentSettingsForm
-from apps.agents.models import Agent
+from apps.agents.forms import AgentSettingsForm, ZoneForm
+from apps.agents.models import Agent, Zone
 from apps.agents.selectors import agent_usage, agents_for_console
 from apps.agents.services import agent_approve, agent_image_retry, agent_update_settings, manager_token_rotate
+from apps.agents.zones import zone_delete, zone_save
 from apps.common.errors import ApplicationError
 from apps.common.installation import installation_id
 from apps.common.views import action_then_redirect
@@ -83,4 +85,44 @@ def manager_token_rotate_view(request):
     token = manager_token_rotate(grace=grace)
     return render(
         request, "agents/manager_token.html", {"token": token, "grace_minutes": settings.MANAGER_TOKEN_GRACE_MINUTES}
+    )
+
+
+@console_admin_required
+def zone_list(request):
+    """Zones with their agents and workspaces; a new zone. Saved through agents.zones."""
+    form = ZoneForm(request.POST or None)
+    if request.method == "POST" and _zone_saved(request, form, Zone()):
+        return redirect("agents:zones")
+    zones = Zone.objects.prefetch_related("agents").annotate(workspaces=Count("image", filter=Q(image__archived=False)))
+    return render(request, "agents/zones.html", {"zones": zones, "form": form})
+
+
+@console_admin_required
+def zone_edit(request, zone_id):
+    zone = get_object_or_404(Zone, pk=zone_id)
+    form = ZoneForm(request.POST or None, instance=Zone.objects.get(pk=zone.pk))
+    if request.method == "POST" and _zone_saved(request, form, zone):
+        return redirect("agents:zones")
+    return render(request, "agents/zone_edit.html", {"zone": zone, "form": form})
+
+
+def _zone_saved(request, form: ZoneForm, zone: Zone) -> bool:
+    if not form.is_valid():
+        return False
+    try:
+        zone_save(zone=zone, **form.cleaned_data)
+    except ApplicationError as error:
+        form.add_error(None, error.message)
+        return False
+    messages.success(request, f"Saved the zone {zone.name}.")
+    return True
+
+
+@console_admin_required
+@require_POST
+def zone_delete_view(request, zone_id):
+    zone = get_object_or_404(Zone, pk=zone_id)
+    return action_then_redirect(
+        request, lambda: zone_delete(zone=zone), done=f"Deleted the zone {zone.name}.", to="agents:zones"
     )

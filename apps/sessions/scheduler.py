@@ -7,7 +7,7 @@ from django.conf import settings
 from apps.agents.capacity import Resources, shortfall
 from apps.agents.choices import AgentStatus
 from apps.agents.models import Agent
-from apps.agents.placement import PlacementCandidate, placement_order
+from apps.agents.placement import PlacementCandidate, placement_order, zone_policy
 from apps.agents.selectors import agent_capacity, agent_reserved
 from apps.agents.services import AgentBusy, agent_reserve_capacity
 from apps.common.errors import ApplicationError
@@ -42,7 +42,11 @@ PLACEMENT_FIELDS = (
 
 
 def candidate_agents(image: Image) -> list[Agent]:
-    agents = Agent.objects.filter(status=AgentStatus.ONLINE, enabled=True, approved=True).only(*PLACEMENT_FIELDS)
+    agents = (
+        Agent.objects.filter(status=AgentStatus.ONLINE, enabled=True, approved=True)
+        .select_related("zone")
+        .only(*PLACEMENT_FIELDS, "zone__placement_policy")
+    )
     if image.restrict_to_zone_id:
         agents = agents.filter(zone_id=image.restrict_to_zone_id)
     if image.restrict_to_agent_id:
@@ -60,7 +64,10 @@ def agents_in_placement_order(agents: list[Agent], image: Image) -> list[Agent]:
         )
         for agent in agents
     ]
-    return [candidate.key for candidate in placement_order(candidates, settings.SCHEDULER_POLICY)]
+    policy = zone_policy(
+        {agent.zone.placement_policy if agent.zone else "" for agent in agents}, settings.SCHEDULER_POLICY
+    )
+    return [candidate.key for candidate in placement_order(candidates, policy)]
 
 
 def where(image: Image) -> str:
