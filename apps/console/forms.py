@@ -108,7 +108,7 @@ def _setting_field(setting, value) -> forms.Field:
     if setting.kind is uuid.UUID:
         choices = [("", "(none)")] + [(image.hex_id, image.friendly_name) for image in images_for_console()]
         return forms.ChoiceField(choices=choices, initial=value or "", **common)
-    shown = value / setting.form_scale if value else value
+    shown = value // setting.form_scale if value and setting.form_scale != 1 else value
     if setting.kind is int:
         maximum = int(setting.maximum // setting.form_scale) if setting.maximum else None
         return forms.IntegerField(initial=shown, min_value=int(setting.minimum), max_value=maximum, **common)
@@ -214,7 +214,7 @@ class WorkspaceForm(forms.ModelForm):
         label="Docker run config (JSON)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="Options merged over the platform's safe defaults; flagged below when they weaken them.",
+        help_text="Options merged over the platform's safe defaults; flagged at the top when they weaken them.",
     )
     exec_config = BoundedJSONFormField(
         label="Docker exec config (JSON)",
@@ -242,6 +242,7 @@ class WorkspaceForm(forms.ModelForm):
             "exec_config",
             "enabled",
         ]
+        labels = {"gpus": "GPUs", "cpu_allocation_method": "CPU allocation method", "icon_url": "Icon URL"}
         help_texts = {
             "cpu_allocation_method": "How the cores above limit the container when the host is busy.",
             "gpus": "GPUs reserved for each session (the agent must have them free).",

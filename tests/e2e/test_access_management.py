@@ -15,7 +15,7 @@ DAVE_PASSWORD = "a-long-passphrase-for-dave"
 
 
 def test_admin_restricts_a_new_user_to_one_desktop_with_a_cap_and_idle_disconnect(
-    browser, page, platform, admin_user_with_console, busybox_image, desktop_image
+    browser, page, platform, admin_user_with_console, busybox_image, desktop_image, tmp_path
 ):
     log_in(page, platform, "bob", "bob-password-1")
     page.goto(f"{platform}/console/groups/")
@@ -36,6 +36,7 @@ def test_admin_restricts_a_new_user_to_one_desktop_with_a_cap_and_idle_disconnec
     page.fill("input[name=idle_disconnect]", "0.05")  # 3 s
     page.check("input[name=set_allow_clipboard_down]")
     page.uncheck("input[name=allow_clipboard_down]")
+    page.screenshot(path=str(tmp_path / "group.png"), full_page=True)
     page.click("#group-form button[type=submit]")
     page.wait_for_selector("text=Saved the group Contractors")
 
@@ -45,6 +46,8 @@ def test_admin_restricts_a_new_user_to_one_desktop_with_a_cap_and_idle_disconnec
     page.check("label:has-text('Contractors') input")
     page.click("#user-form button[type=submit]")
     page.locator("h1", has_text=f"Created {DAVE}").wait_for()
+    page.goto(f"{platform}/console/users/")
+    page.screenshot(path=str(tmp_path / "users.png"), full_page=True)
 
     user_context = browser.new_context(viewport={"width": 1280, "height": 900})
     errors = []
@@ -58,6 +61,7 @@ def test_admin_restricts_a_new_user_to_one_desktop_with_a_cap_and_idle_disconnec
     dave.wait_for_url("**/session/*/")
     dave.wait_for_selector("#session-desktop[data-connected=true]", timeout=120_000)
     dave.wait_for_selector("#idle-notice:not([hidden])", timeout=30_000)  # no input for 3 s
+    dave.screenshot(path=str(tmp_path / "idle.png"))
     assert dave.locator("#session-desktop").get_attribute("data-connected") == "false"
     dave.click("#reconnect")
     dave.wait_for_selector("#session-desktop[data-connected=true]", timeout=30_000)
@@ -76,6 +80,7 @@ def test_admin_restricts_a_new_user_to_one_desktop_with_a_cap_and_idle_disconnec
     dave.click("button[aria-label='Launch Desktop']")
     limit = dave.locator(".session-limit")
     limit.wait_for()
+    dave.screenshot(path=str(tmp_path / "session-limit.png"), full_page=True)
     assert "the most your groups allow (1)" in limit.inner_text()
     assert dave.locator(f".session-limit a[href='/session/{session.hex_id}/']").count() == 1
     assert Session.objects.count() == 1
@@ -83,6 +88,7 @@ def test_admin_restricts_a_new_user_to_one_desktop_with_a_cap_and_idle_disconnec
     assert not errors, f"JavaScript errors on the user's pages: {errors}"
 
     page.goto(f"{platform}/console/audit/")
+    page.screenshot(path=str(tmp_path / "audit.png"), full_page=True)
     audit = page.locator("#audit").inner_text()
     for action in ("console.group.update", "console.group.create", "console.user.create"):
         assert action in audit
