@@ -38,6 +38,8 @@ class LocalRecipe:
     categories: tuple[str, ...]
     builder: str  # "dockerfile": `docker build` of the folder; "rootfs": the folder's build.sh
     extra_inputs: tuple[Path, ...] = ()  # build inputs outside the recipe folder
+    # Registered enabled, for users; the test workspace serves no desktop and starts disabled.
+    enabled_at_first: bool = True
 
     @property
     def directory(self) -> Path:
@@ -55,6 +57,7 @@ RECIPES = (
         categories=("Testing",),
         builder="dockerfile",
         extra_inputs=(BUSYBOX_BINARY,),
+        enabled_at_first=False,
     ),
     LocalRecipe(
         name="desktop",
@@ -134,6 +137,7 @@ def local_image_register(recipe: LocalRecipe):
             "memory": recipe.memory,
             "categories": list(recipe.categories),
             "icon_url": f"{settings.STATIC_URL}img/workspaces/{recipe.name}.svg",
+            "enabled": recipe.enabled_at_first,
         },
     )
     return image

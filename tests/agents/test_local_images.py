@@ -58,6 +58,7 @@ def test_build_command_registers_both_images_once(built_images):
     images = {image.docker_image: image for image in Image.objects.all()}
     assert set(images) == {BUSYBOX.tag, DESKTOP.tag}
     assert images[DESKTOP.tag].friendly_name == "Debian desktop" and images[DESKTOP.tag].enabled
+    assert not images[BUSYBOX.tag].enabled  # the test workspace, which shows no desktop, is not offered to users
 
 
 @pytest.mark.django_db
