@@ -36,6 +36,16 @@ python manage.py run_agent --name "$AGENT_NAME" --address 127.0.0.1 --token-file
 children+=($!)
 celery -A kasm beat --schedule "$DATA_DIR/celerybeat-schedule" --loglevel INFO & children+=($!)
 
+# The first-party registry is served by daphne: read it as soon as daphne answers, so the store
+# lists its workspaces at first start instead of after someone clicks "Update now".
+for _ in $(seq 1 100); do
+    if python -c "import urllib.request; urllib.request.urlopen('http://$HOST:$PORT/health', timeout=1)" 2>/dev/null; then
+        python manage.py registry update || echo "Reading the registries failed; the store's Update now retries." >&2
+        break
+    fi
+    sleep 0.3
+done
+
 echo "Kasm Local is up: http://$HOST:$PORT/ (Ctrl-C stops it)"
 wait -n
 echo "A platform process exited; stopping the others." >&2

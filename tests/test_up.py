@@ -74,6 +74,9 @@ def test_up_serves_prints_the_admin_password_and_stops_on_sigterm(up_script):
         data={"username": "admin", "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
     )
     assert response.url == f"http://127.0.0.1:{port}/console/"  # the printed admin lands on the console
+    assert any(re.search(r"Updated Kasm Local: [1-9]\d* workspaces", line) for line in lines)
+    store = session.get(f"http://127.0.0.1:{port}/console/registry/", timeout=10).text
+    assert "Firefox" in store  # a registry-only workspace, listed at first start without an "Update now"
 
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=60)
