@@ -40,6 +40,12 @@ def test_user_launches_the_desktop_sees_it_drawn_and_deletes_it(page, platform, 
 
     session = Session.objects.get()
     assert session.status == SessionStatus.RUNNING
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.click("#session-delete")
+    assert asked == ["Delete this session? Everything in it is lost."]
+    assert Session.objects.get().status == SessionStatus.RUNNING  # cancelled: nothing happened
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("#session-delete")
     page.wait_for_url("**/sessions/")
     assert "Deleting" in page.locator("#my-sessions").inner_text()
