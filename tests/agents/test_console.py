@@ -53,11 +53,14 @@ def test_detail_page_has_usage_gpus_images_and_settings(console, busy_agent):
 def test_settings_form_drains_and_overrides(console, busy_agent):
     zone = Zone.objects.create(name="eu")
     url = reverse("agents:detail", kwargs={"agent_id": busy_agent.pk})
-    form = {"zone": zone.pk, "cores_override": 24, "memory_override": 0, "gpus_override": 0, "prune_mode": "normal"}
+    assert 'name="memory_override" value="0"' in console.get(url).content.decode()  # MB, not bytes
+    form = {"zone": zone.pk, "cores_override": 24, "memory_override": 2048, "gpus_override": 0, "prune_mode": "normal"}
     response = console.post(url, form)
     assert response.status_code == 302
     busy_agent.refresh_from_db()
     assert not busy_agent.enabled and busy_agent.cores_override == 24 and busy_agent.zone == zone
+    assert busy_agent.memory_override == 2 * 1024**3
+    assert 'name="memory_override" value="2048"' in console.get(url).content.decode()
     assert busy_agent.reserved_sessions == 2  # draining keeps the running sessions
 
 
