@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from apps.agents.models import Agent
 from apps.agents.selectors import agents_online
+from apps.common.units import MIB
 from apps.images.models import Image
 from apps.registry.flags import FLAG_PRIVILEGED, FLAG_PROPERTY, FLAG_USER
 from apps.registry.models import Registry, RegistryWorkspace
@@ -39,6 +40,50 @@ FLAG_EXPLANATIONS = {
 }
 
 
+# The Image fields a registry definition sets, with the words the store shows for them.
+DEFINITION_FIELDS = {
+    "docker_image": "Docker image",
+    "friendly_name": "Name",
+    "description": "Description",
+    "categories": "Categories",
+    "cores": "Cores",
+    "memory": "Memory",
+    "gpus": "GPUs",
+    "cpu_allocation_method": "CPU allocation method",
+    "stream_protocol": "Stream protocol",
+    "run_config": "Run config",
+    "exec_config": "Exec config",
+}
+
+
+def image_fields_from_definition(image: Image, definition: dict) -> dict:
+    """The values installing `definition` over `image` sets (enabled included), without saving."""
+    return {
+        "docker_image": definition["name"],
+        "friendly_name": definition["friendly_name"][:100],
+        "description": definition["description"],
+        "categories": definition["categories"],
+        "cores": definition.get("cores") or 1,
+        "memory": int(definition["memory"] * MIB) if definition.get("memory") else image.memory,
+        "gpus": int(definition.get("gpu_count") or 0),
+        "cpu_allocation_method": definition["cpu_allocation_method"].lower(),
+        "stream_protocol": definition["stream_protocol"],
+        "run_config": definition["run_config"],
+        "exec_config": definition["exec_config"],
+        "enabled": definition.get("enabled", True),
+    }
+
+
+def definition_changes(image: Image, definition: dict) -> list[dict]:
+    """What applying `definition` would change on the installed `image`, field by field."""
+    new = image_fields_from_definition(image, definition)
+    return [
+        {"label": label, "current": getattr(image, name), "new": new[name]}
+        for name, label in DEFINITION_FIELDS.items()
+        if getattr(image, name) != new[name]
+    ]
+
+
 @dataclass
 class StoreWorkspace:
     """A registry workspace as a store tile shows it."""
@@ -46,8 +91,12 @@ class StoreWorkspace:
     workspace: RegistryWorkspace
     icon_url: str
     compatible: bool
-    update_available: bool
+    changes: list[dict] = field(default_factory=list)  # what "Apply update" would change
     flags: list[dict] = field(default_factory=list)
+
+    @property
+    def update_available(self) -> bool:
+        return bool(self.changes)
 
     @property
     def definition(self) -> dict:
@@ -82,7 +131,7 @@ def store_workspaces(registries: QuerySet[Registry]) -> list[StoreWorkspace]:
                     workspace=workspace,
                     icon_url=registry_icon_url(registry, workspace.definition.get("image_src", "")),
                     compatible=not wanted or not architectures or bool(wanted & architectures),
-                    update_available=image is not None and bool(workspace.sha) and image.source_sha != workspace.sha,
+                    changes=definition_changes(image, workspace.definition) if image is not None else [],
                     flags=workspace.flags,
                 )
             )

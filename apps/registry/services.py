@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from apps.common.errors import ApplicationError
 from apps.common.queues import task_enqueue
-from apps.common.units import MIB
 from apps.images.icons import ACCEPTED, icon_extension
 from apps.images.models import Image
 from apps.registry.fetcher import NotFound, RegistryFetchError, fetch_bytes, url_check_scheme
@@ -30,7 +29,7 @@ from apps.registry.parser import (
     schema_version_choose,
     workspace_entry_parse,
 )
-from apps.registry.selectors import registry_icon_url
+from apps.registry.selectors import image_fields_from_definition, registry_icon_url
 from apps.registry.site import workspace_sha
 
 logger = logging.getLogger(__name__)
@@ -253,18 +252,8 @@ def _check_flags_confirmed(workspace: RegistryWorkspace, definition: dict, confi
 
 
 def _image_apply_definition(image: Image, definition: dict, *, registry: Registry) -> None:
-    image.docker_image = definition["name"]
-    image.friendly_name = definition["friendly_name"][:100]
-    image.description = definition["description"]
-    image.categories = definition["categories"]
-    image.cores = definition.get("cores") or 1
-    image.memory = int(definition["memory"] * MIB) if definition.get("memory") else image.memory
-    image.gpus = int(definition.get("gpu_count") or 0)
-    image.cpu_allocation_method = definition["cpu_allocation_method"].lower()
-    image.stream_protocol = definition["stream_protocol"]
-    image.run_config = definition["run_config"]
-    image.exec_config = definition["exec_config"]
-    image.enabled = definition.get("enabled", True)
+    for name, value in image_fields_from_definition(image, definition).items():
+        setattr(image, name, value)
     try:
         image.full_clean(exclude=["restrict_to_zone", "restrict_to_agent", "icon"])
     except ValidationError as error:

@@ -2,10 +2,12 @@ import pytest
 from django.test import override_settings
 
 from apps.common.errors import ApplicationError
+from apps.common.units import GIB
 from apps.images.models import Image
 from apps.registry.fetcher import RegistryFetchError
 from apps.registry.models import Registry, RegistryWorkspace
 from apps.registry.parser import RegistryFormatError
+from apps.registry.selectors import image_fields_from_definition, store_workspaces
 from apps.registry.services import (
     registries_auto_update,
     registry_add,
@@ -236,3 +238,24 @@ def test_the_first_party_site_is_built_from_workspace_json_files_and_reads_back(
     assert registry.workspaces.count() == len(site.listing["workspaces"]) and registry.entry_errors == []
     busybox = registry.workspaces.get(docker_image="kasm-local/busybox-test:latest")
     assert busybox.flags == [] and busybox.definition["stream_protocol"] == "novnc"
+
+
+def test_an_update_is_offered_only_when_it_changes_something_and_says_what(tmp_path):
+    entry = workspace_entry("ok/one:1", sha="1" * 40, cores=2)
+    write_registry(tmp_path, [entry])
+    with serving(tmp_path) as url:
+        registry = registry_add(url=url)
+        # registered by hand (or by build_workspace_images) as the registry defines it
+        definition = registry.workspaces.get().definition
+        preinstalled = Image.objects.create(**image_fields_from_definition(Image(memory=GIB), definition))
+        registry_update(registry=registry)
+        (tile,) = store_workspaces(Registry.objects.all())
+        assert tile.workspace.installed_image == preinstalled and not tile.update_available
+        write_registry(tmp_path, [{**entry, "sha": "2" * 40}])
+        registry_update(registry=registry)  # a new sha, nothing else new
+        (tile,) = store_workspaces(Registry.objects.all())
+        assert not tile.update_available
+        write_registry(tmp_path, [{**entry, "sha": "3" * 40, "cores": 4}])
+        registry_update(registry=registry)
+    (tile,) = store_workspaces(Registry.objects.all())
+    assert tile.update_available and tile.changes == [{"label": "Cores", "current": 2, "new": 4}]
