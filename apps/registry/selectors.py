@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Count, QuerySet
 
-from apps.agents.models import Agent
+from apps.agents.choices import AgentImageStatus
+from apps.agents.models import Agent, AgentImage
 from apps.agents.selectors import agents_online
 from apps.common.units import MIB
 from apps.images.models import Image
@@ -149,6 +151,7 @@ class SpaceEstimate:
     installed_bytes: int
     pending_bytes: int
     pending_count: int
+    failed_count: int
     free_bytes: int
     agent_count: int
 
@@ -157,6 +160,7 @@ class SpaceEstimate:
             "installed_bytes": self.installed_bytes,
             "pending_bytes": self.pending_bytes,
             "pending_count": self.pending_count,
+            "failed_count": self.failed_count,
             "needed_bytes": self.installed_bytes + self.pending_bytes,
             "free_bytes": self.free_bytes,
             "agent_count": self.agent_count,
@@ -164,13 +168,18 @@ class SpaceEstimate:
 
 
 def registry_space_estimate() -> SpaceEstimate:
+    """Enabled workspaces from registries: pulled (their size), still to pull (the registry's
+    estimate), or given up on by every online agent after AGENT_IMAGE_PULL_ATTEMPTS failures."""
     agents = list(agents_online().only("disk_free", "image_sizes"))
-    installed = pending = pending_count = 0
-    images = Image.objects.exclude(source_registry_url="").prefetch_related("registry_workspaces")
-    for image in images:
+    installed = pending = pending_count = failed_count = 0
+    images = Image.objects.exclude(source_registry_url="").filter(enabled=True, archived=False)
+    given_up = _pulls_given_up(agents)
+    for image in images.prefetch_related("registry_workspaces"):
         sizes = [agent.image_sizes.get(image.docker_image, 0) for agent in agents]
         if any(sizes):
             installed += max(sizes)
+        elif image.docker_image in given_up:
+            failed_count += 1
         else:
             pending_count += 1
             pending += max((_estimated_bytes(w) for w in image.registry_workspaces.all()), default=0)
@@ -178,9 +187,23 @@ def registry_space_estimate() -> SpaceEstimate:
         installed_bytes=installed,
         pending_bytes=pending,
         pending_count=pending_count,
+        failed_count=failed_count,
         free_bytes=sum(agent.disk_free for agent in agents),
         agent_count=len(agents),
     )
+
+
+def _pulls_given_up(agents: list[Agent]) -> set[str]:
+    """References every one of `agents` stopped pulling after too many failures."""
+    if not agents:
+        return set()
+    failed = AgentImage.objects.filter(
+        agent__in=agents,
+        status=AgentImageStatus.FAILED,
+        failed_attempts__gte=settings.AGENT_IMAGE_PULL_ATTEMPTS,
+    )
+    counts = failed.values("reference").annotate(agents=Count("agent", distinct=True))
+    return {row["reference"] for row in counts if row["agents"] == len(agents)}
 
 
 def _estimated_bytes(workspace: RegistryWorkspace) -> int:

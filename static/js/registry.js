@@ -45,6 +45,8 @@ async function refreshSpace() {
     document.getElementById("space-free").textContent = formatBytes(space.free_bytes);
     const pending = document.getElementById("space-pending");
     if (pending) pending.textContent = space.pending_count ? `(${space.pending_count} pulling, estimated)` : "";
+    const failed = document.getElementById("space-failed");
+    if (failed) failed.textContent = space.failed_count ? `${space.failed_count} failed to pull: see the agents' Images tab` : "";
   } catch (error) {
     console.warn("size widget refresh failed, retrying", error);
   }

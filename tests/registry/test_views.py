@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from apps.agents.models import Agent
+from apps.agents.models import Agent, AgentImage
 from apps.images.models import Image
 from apps.registry.models import Registry
 from apps.registry.services import registry_add
@@ -114,6 +114,7 @@ def test_size_widget_counts_estimates_until_agents_report_the_image(console, reg
         "installed_bytes": 0,
         "pending_bytes": 2460 * 1000**2,
         "pending_count": 1,
+        "failed_count": 0,
         "needed_bytes": 2460 * 1000**2,
         "free_bytes": 50 * 1000**3,
         "agent_count": 1,
@@ -125,6 +126,20 @@ def test_size_widget_counts_estimates_until_agents_report_the_image(console, reg
         0,
         1_900_000_000,
     )
+
+
+def test_size_widget_counts_failed_pulls_as_failed_not_pulling(console, registry, settings):
+    settings.AGENT_IMAGE_PULL_ATTEMPTS = 3
+    host = agent("disk", disk_free=50 * 1000**3)
+    safe = registry.workspaces.get(docker_image="ok/safe:1")
+    console.post(f"/console/registry/workspaces/{safe.hex_id}/install/", {"reviewed": workspace_sha(safe.definition)})
+    AgentImage.objects.create(agent=host, reference="ok/safe:1", status="failed", failed_attempts=3, error="denied")
+    space = console.get("/console/registry/space/").json()
+    assert (space["pending_count"], space["failed_count"], space["pending_bytes"]) == (0, 1, 0)
+    registry.delete()  # the registry removed: still failed, never "pulling"
+    assert console.get("/console/registry/space/").json()["pending_count"] == 0
+    Image.objects.filter(docker_image="ok/safe:1").update(enabled=False)
+    assert console.get("/console/registry/space/").json()["failed_count"] == 0  # a disabled workspace is not counted
 
 
 def test_update_now_and_remove_from_the_console(console, registry, tmp_path):
