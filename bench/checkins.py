@@ -59,6 +59,7 @@ def report(index: int, session_ids: list[str]) -> dict:
         cpu_percent=37.5,
         disk_total=1000 * GIB,
         disk_free=700 * GIB,
+        disk_used=250 * GIB,
         containers=containers,
         images=["kasm-local/busybox-test:latest", "kasm-local/desktop:latest"],
     ).as_message()

@@ -32,7 +32,8 @@ class HostReport:
     memory_used: int
     cpu_percent: float
     disk_total: int
-    disk_free: int
+    disk_free: int  # what is left to use (df's "Avail")
+    disk_used: int  # df's "Used" of the Docker data root's filesystem, not total minus free
     gpus: list[GpuReport] = field(default_factory=list)
     containers: list[SessionContainer] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
@@ -59,6 +60,7 @@ def host_report_collect(*, hostname: str, address: str, docker_url: str) -> Host
         cpu_percent=psutil.cpu_percent(interval=None),
         disk_total=disk.total,
         disk_free=disk.free,
+        disk_used=disk.used,
         gpus=gpu_inventory(),
         containers=[
             SessionContainer(
@@ -103,6 +105,7 @@ _SCALAR_FIELDS = {
     "cpu_percent": (int, float),
     "disk_total": int,
     "disk_free": int,
+    "disk_used": int,
 }
 
 

@@ -72,7 +72,7 @@ def agent_checkin(*, token: str, credential: str, report: HostReport, now: datet
         cpu_percent=report.cpu_percent,
         memory_used=report.memory_used,
         memory_total=report.memory_total,
-        disk_used=report.disk_total - report.disk_free,
+        disk_used=report.disk_used,
         disk_total=report.disk_total,
     )
     if had_gpus or report.gpus:

@@ -21,6 +21,7 @@ def host_report(hostname: str = "agent-1", **changes) -> HostReport:
         "cpu_percent": 25.0,
         "disk_total": 100 * GIB,
         "disk_free": 60 * GIB,
+        "disk_used": 35 * GIB,  # total - free - the blocks reserved for root
         "gpus": [],
         "containers": [],
         "images": ["kasm-local/busybox-test:latest"],

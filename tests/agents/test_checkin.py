@@ -86,6 +86,11 @@ def test_agent_goes_offline_after_missed_checkins_and_back_online(token, setting
     assert Agent.objects.get().status == AgentStatus.ONLINE
 
 
+def test_disk_used_is_recorded_as_df_reports_it_not_total_minus_free(token):
+    agent_checkin(credential=CREDENTIAL, token=token, report=host_report(disk_total=200, disk_free=100, disk_used=24))
+    assert AgentStat.objects.get().disk_used == 24  # a filesystem's reserved blocks are not "used"
+
+
 def test_stats_older_than_the_retention_window_are_deleted(token, settings):
     settings.AGENT_STATS_RETENTION_DAYS = 7
     now = timezone.now()
