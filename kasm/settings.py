@@ -6,6 +6,7 @@ The variables are listed once, in the README ("Configuration").
 import os
 import secrets
 import ssl
+import tomllib
 from pathlib import Path
 
 import dj_database_url
@@ -14,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from apps.common.queues import MANAGER_QUEUE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+VERSION = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["project"]["version"]
 
 
 def env_bool(name: str, default: bool) -> bool:

@@ -23,6 +23,7 @@ urlpatterns = [
 
 urlpatterns += [
     path("", home.console_home, name="home"),
+    path("system/", home.system_info, name="system"),
     path("workspaces/", workspaces.workspace_list, name="workspaces"),
     path("workspaces/new/", workspaces.workspace_edit, name="workspace-new"),
     path("workspaces/<hex:image_id>/", workspaces.workspace_edit, name="workspace-edit"),

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.accounts.models import AuditEvent
 from apps.accounts.services import api_key_create
+from apps.common.installation import installation_id
 from apps.common.units import GIB, MIB
 from apps.images.models import Image
 from apps.images.selectors import image_list_launchable
@@ -148,3 +149,15 @@ def test_the_api_lists_no_archived_workspace(client, console):
     issued = api_key_create(name="k")
     body = {"api_key": issued.api_key.key, "api_key_secret": issued.secret}
     assert client.post("/api/public/get_images", body, content_type="application/json").json()["images"] == []
+
+
+def test_the_system_page_says_what_runs_where_without_secrets(client, alice, console, settings):
+    settings.CELERY_BROKER_URL = "redis://:s3cret-pass@redis.internal:6379/0"
+    agent(hostname="gpu-1", docker_version="24.0.7", architecture="x86_64")
+    page = console.get("/console/system/").content.decode()
+    assert settings.VERSION in page and "gpu-1" in page and "24.0.7" in page
+    assert "redis://:***@redis.internal:6379/0" in page and "s3cret-pass" not in page
+    assert installation_id() in page
+    client.logout()
+    client.force_login(alice)
+    assert client.get("/console/system/").status_code == 403
