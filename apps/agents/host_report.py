@@ -9,7 +9,7 @@ import psutil
 
 from apps.agents.gpus import GpuReport, gpu_inventory
 from apps.agents.labels import AGENT_LABEL, INSTALLATION_LABEL, SESSION_LABEL
-from apps.agents.runtime.docker import containers_with_label, engine_info, images_list
+from apps.agents.runtime.docker import containers_with_label, engine_info, images_list, network_names
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class HostReport:
     containers: list[SessionContainer] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
     image_sizes: dict[str, int] = field(default_factory=dict)
+    networks: list[str] = field(default_factory=list)  # the engine's Docker networks, by name
 
     def as_message(self) -> dict:
         """Plain JSON for the check-in task."""
@@ -61,6 +62,7 @@ def host_report_collect(*, hostname: str, address: str, docker_url: str) -> Host
         disk_total=disk.total,
         disk_free=disk.free,
         disk_used=disk.used,
+        networks=network_names(docker_url),
         gpus=gpu_inventory(),
         containers=[
             SessionContainer(
@@ -85,13 +87,16 @@ def host_report_from_message(message: object) -> HostReport:
     gpus = [GpuReport(**_record(item, GpuReport)) for item in _list(message, "gpus")]
     containers = [SessionContainer(**_record(item, SessionContainer)) for item in _list(message, "containers")]
     images = [image for image in _list(message, "images") if isinstance(image, str)]
+    networks = [name[:255] for name in _list(message, "networks") if isinstance(name, str)][:1000]
     sizes = message.get("image_sizes")
     image_sizes = {
         tag: size
         for tag, size in (sizes.items() if isinstance(sizes, dict) else ())
         if isinstance(size, int) and not isinstance(size, bool)
     }
-    return HostReport(**fields, gpus=gpus, containers=containers, images=images, image_sizes=image_sizes)
+    return HostReport(
+        **fields, gpus=gpus, containers=containers, images=images, image_sizes=image_sizes, networks=networks
+    )
 
 
 _SCALAR_FIELDS = {

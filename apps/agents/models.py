@@ -53,6 +53,7 @@ class Agent(BaseModel):
     architecture = models.CharField(max_length=32, blank=True)
     images_present = models.JSONField(default=list, blank=True)
     image_sizes = models.JSONField(default=dict, blank=True, help_text="Bytes on disk per image tag.")
+    networks = models.JSONField(default=list, blank=True, help_text="The Docker networks its engine has, by name.")
     session_containers = models.JSONField(default=list, blank=True, help_text="Session ids of its containers.")
     cores_override = models.FloatField(
         default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_CORES)], help_text="0 = no override."

@@ -131,6 +131,7 @@ def _apply_report(agent: Agent, report: HostReport, containers: list, now: datet
     agent.architecture = report.architecture
     agent.images_present = report.images
     agent.image_sizes = report.image_sizes
+    agent.networks = report.networks
     agent.session_containers = sorted(container.session_id for container in containers)
 
 

@@ -237,6 +237,7 @@ class WorkspaceForm(forms.ModelForm):
             "stream_protocol",
             "restrict_to_zone",
             "restrict_to_agent",
+            "network",
             "icon_url",
             "run_config",
             "exec_config",

@@ -1,4 +1,4 @@
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 from apps.common.models import BaseModel
@@ -26,6 +26,13 @@ class Image(BaseModel):
     stream_protocol = models.CharField(max_length=16, choices=StreamProtocol.choices, default=StreamProtocol.NOVNC)
     run_config = models.JSONField(default=dict, blank=True, help_text="Docker run options merged over defaults.")
     exec_config = models.JSONField(default=dict, blank=True, help_text="Hooks: first_launch, go, assign.")
+    network = models.CharField(
+        max_length=255,
+        blank=True,
+        validators=[RegexValidator(r"\A[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z", "A Docker network name: letters, digits, _ . -")],
+        help_text="A Docker network the sessions join instead of the agent's isolated session network "
+        "(empty: the session network). Sessions on another network are not isolated by the platform's firewall.",
+    )
     enabled = models.BooleanField(default=True)
     archived = models.BooleanField(
         default=False, help_text="Deleted while sessions of it are on record: hidden everywhere, its history kept."

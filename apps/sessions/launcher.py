@@ -135,7 +135,7 @@ def _create(docker_url: str, spec: dict) -> str:
         publish_port=WORKSPACE_PORT,
         publish_address=spec["address"],
         gpus=spec["gpus"],
-        network=session_network(docker_url).name,
+        network=spec["network"] or session_network(docker_url).name,
         options=container_options(spec),
     )
 

@@ -45,7 +45,7 @@ def candidate_agents(image: Image) -> list[Agent]:
     agents = (
         Agent.objects.filter(status=AgentStatus.ONLINE, enabled=True, approved=True)
         .select_related("zone")
-        .only(*PLACEMENT_FIELDS, "zone__placement_policy")
+        .only(*PLACEMENT_FIELDS, "networks", "zone__placement_policy")
     )
     if image.restrict_to_zone_id:
         agents = agents.filter(zone_id=image.restrict_to_zone_id)
@@ -84,6 +84,13 @@ def session_place(image: Image) -> Agent:
     agents = candidate_agents(image)
     if not agents:
         raise NoCapacity(f"No online, enabled {where(image)} is available for '{image.friendly_name}'.")
+    if image.network:
+        agents = [agent for agent in agents if image.network in agent.networks]
+        if not agents:
+            raise NoCapacity(
+                f"No online {where(image)} has the Docker network '{image.network}' that '{image.friendly_name}' "
+                "joins: create it on an agent's engine, or clear the workspace's network."
+            )
     reasons, busy = [], []
     for agent in agents_in_placement_order(agents, image):
         # The snapshot rules out agents without locking them; a fitting one is re-checked under its lock.

@@ -162,6 +162,7 @@ def session_launch_spec(session: Session) -> dict:
         "gpus": image.gpus,
         "cpu_allocation_method": image.cpu_allocation_method,
         "run_config": image.run_config or {},
+        "network": image.network,
         "exec_config": image.exec_config or {},
         "tls": image.stream_protocol == StreamProtocol.KASMVNC,
         "start_timeout": settings.SESSION_START_TIMEOUT_SECONDS,

@@ -31,6 +31,7 @@ def test_report_matches_docker_info_and_psutil(docker_url, session_container):
     disk = psutil.disk_usage(info["DockerRootDir"])
     assert report.disk_total == disk.total and abs(report.disk_free - disk.free) < 512 * 1024**2
     assert abs(report.disk_used - disk.used) < 512 * 1024**2  # as df reports it
+    assert report.networks == sorted(n.name for n in docker.DockerClient(base_url=docker_url).networks.list())
     assert abs(report.memory_used - psutil.virtual_memory().used) < 512 * 1024**2
     assert 0 <= report.cpu_percent <= 100
     assert BUSYBOX.tag in report.images

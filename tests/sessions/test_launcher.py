@@ -6,6 +6,7 @@ import docker
 import pytest
 
 from apps.agents.runtime.docker import DockerError, container_remove
+from apps.agents.session_network import session_network
 from apps.images.choices import CpuAllocationMethod
 from apps.sessions.launcher import container_name, container_options, session_container_start
 from tests.personas import ALICE
@@ -27,6 +28,7 @@ def spec(**changes) -> dict:
         "cpu_allocation_method": CpuAllocationMethod.INHERIT,
         "run_config": {},
         "exec_config": {},
+        "network": "",
         "tls": False,
         "start_timeout": 30,
         "environment": {"VNC_PW": "pw", "KASM_URL": "", "KASM_USER": ALICE},
@@ -126,3 +128,20 @@ def test_a_workspace_that_never_answers_times_out(docker_url, built_images):
 def test_a_limit_given_as_a_size_is_kept_as_the_review_saw_it():
     """The review (registry flags) and the launcher read a limit by one rule: "2g" restricts."""
     assert container_options(spec(run_config={"memswap_limit": "2g"}))["memswap_limit"] == "2g"
+
+
+def test_a_workspace_with_a_network_joins_it_instead_of_the_session_network(started, docker_url):
+    client = docker.DockerClient(base_url=docker_url)
+    for stale in client.networks.list(names=["kasm-test-lab"]):  # left by an interrupted run
+        stale.remove()
+    network = client.networks.create("kasm-test-lab", driver="bridge")
+    container = None
+    try:
+        _, container = started(spec(network="kasm-test-lab"))
+        assert list(container.attrs["NetworkSettings"]["Networks"]) == ["kasm-test-lab"]
+        _, default = started(spec())
+        assert list(default.attrs["NetworkSettings"]["Networks"]) == [session_network(docker_url).name]
+    finally:
+        if container is not None:
+            container_remove(docker_url, container.id)
+        network.remove()

@@ -178,3 +178,16 @@ def test_unknown_containers_are_removed_after_the_grace_period(image, settings, 
     with django_capture_on_commit_callbacks() as callbacks:
         sessions_reconcile(agent=host, containers=[orphan], now=now + timedelta(seconds=301))
     assert len(callbacks) == 1  # the removal, sent to the agent's queue after commit
+
+
+@pytest.mark.django_db
+def test_a_workspace_with_a_network_goes_only_where_the_engine_has_it(alice, image):
+    agent(hostname="plain", networks=["bridge", "kasm-sessions"])
+    lab = agent(hostname="lab", networks=["bridge", "kasm-sessions", "lab-net"])
+    image.network = "lab-net"
+    image.save()
+    assert session_request(user=alice, image=image).session.agent == lab
+    image.network = "missing-net"
+    image.save()
+    with pytest.raises(NoCapacity, match="has the Docker network 'missing-net' that 'Busybox' joins"):
+        session_request(user=alice, image=image)

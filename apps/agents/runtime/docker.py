@@ -165,6 +165,11 @@ NO_INTER_CONTAINER = "com.docker.network.bridge.enable_icc"
 BRIDGE_NAME = "com.docker.network.bridge.name"
 
 
+def network_names(docker_url: str) -> list[str]:
+    """The names of the engine's networks (bridge, host, the session network, any an admin made)."""
+    return sorted(network.name for network in _call("list networks", _client(docker_url).networks.list))
+
+
 def network_ensure(docker_url: str, *, name: str, interface: str, labels: dict[str, str]) -> NetworkInfo:
     """The bridge network `name` on which containers cannot reach each other (created if missing).
     A network of that name without that isolation is an error, never used."""
