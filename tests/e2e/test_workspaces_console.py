@@ -1,6 +1,7 @@
 """Workspaces and zones in a real browser: an admin makes a zone, puts the agent in it and adds a
-workspace by hand there with a 1.5 GB memory limit; a user launches it and the container has that
-limit; the admin archives it and it leaves the user's tiles while its session stays on record."""
+workspace by hand there with a 1.5 GB memory limit and a Docker network; a user launches it and the
+container has that limit and network; the admin archives it and it leaves the user's tiles while
+its session stays on record."""
 
 import docker
 import pytest
@@ -16,11 +17,26 @@ from tests.personas import ALICE, PASSWORDS
 from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
+NETWORK = "kasm-e2e-lab"
 
 
 def test_admin_adds_a_workspace_in_a_zone_a_user_launches_it_then_it_is_archived(
     browser, page, platform, admin_user_with_console, alice, docker_url, tmp_path
 ):
+    client = docker.DockerClient(base_url=docker_url)
+    for stale in client.networks.list(names=[NETWORK]):
+        stale.remove()
+    network = client.networks.create(NETWORK, driver="bridge")
+    try:
+        run_the_trip(browser, page, platform, client, tmp_path)
+    finally:
+        for container in client.containers.list(all=True, filters={"network": NETWORK}):
+            container.remove(force=True)
+        network.remove()
+
+
+def run_the_trip(browser, page, platform, client, tmp_path):
+    wait_for(lambda: NETWORK in Agent.objects.get(hostname="local").networks, timeout=30, what="the agent reports it")
     log_in(page, platform, "bob", "bob-password-1")
     assert page.url == f"{platform}/console/"
     page.goto(f"{platform}/console/zones/")
@@ -43,6 +59,7 @@ def test_admin_adds_a_workspace_in_a_zone_a_user_launches_it_then_it_is_archived
     page.fill("input[name=memory]", "1536")  # 1.5 GB, in MB
     page.select_option("select[name=cpu_allocation_method]", "quotas")
     page.select_option("select[name=restrict_to_zone]", label="Lab")
+    page.fill("input[name=network]", NETWORK)
     page.screenshot(path=str(tmp_path / "workspace-new.png"), full_page=True)
     page.click("#workspace-form button[type=submit]")
     page.wait_for_selector("text=Saved the workspace Lab shell")
@@ -57,9 +74,9 @@ def test_admin_adds_a_workspace_in_a_zone_a_user_launches_it_then_it_is_archived
     user.wait_for_url("**/session/*/")
     wait_for(lambda: Session.objects.filter(status=SessionStatus.RUNNING).exists(), timeout=60, what="running")
     session = Session.objects.get()
-    client = docker.DockerClient(base_url=docker_url)
     (container,) = client.containers.list(filters={"label": f"{SESSION_LABEL}={session.hex_id}"})
     assert container.attrs["HostConfig"]["Memory"] == 1536 * 1024**2
+    assert list(container.attrs["NetworkSettings"]["Networks"]) == [NETWORK]
     assert session.agent.zone.name == "Lab"
 
     page.goto(f"{platform}/console/")
