@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
@@ -42,16 +44,21 @@ def workspaces(request, *, session_limit: SessionLimitReached | None = None):
     """The user's start page: a tile per workspace their groups let them launch."""
     images = images_launchable_by(request.user)
     categories = sorted({category for image in images for category in image.categories})
-    context = {"images": images, "categories": categories, "session_limit": session_limit}
+    live = set(sessions_of(request.user).filter(status__in=SessionStatus.LIVE).values_list("image_id", flat=True))
+    context = {"images": images, "categories": categories, "session_limit": session_limit, "live_image_ids": live}
     return render(request, "sessions/workspaces.html", context, status=409 if session_limit else 200)
 
 
 @login_required
 @require_POST
 def session_launch(request, image_id=None):
-    """Launch a workspace, or without `image_id` the user's default one. Beyond the user's limits
-    the start page comes back listing the sessions they could close."""
+    """Launch a workspace, or without `image_id` the user's default one; a workspace the user has a
+    live session of opens that session (unless `another` is asked). Beyond the user's limits the
+    start page comes back listing the sessions they could close."""
     image = get_object_or_404(Image, pk=image_id, enabled=True) if image_id else None
+    running = sessions_of(request.user).filter(image=image, status__in=SessionStatus.LIVE).first() if image else None
+    if running is not None and request.POST.get("another") != "on":
+        return redirect("session-view", kasm_id=running.pk)  # a tile goes back to its live session
     try:
         requested = session_request(user=request.user, image=image)
     except SessionLimitReached as error:
@@ -149,7 +156,10 @@ def session_pause_view(request, kasm_id):
 @login_required
 @require_POST
 def session_resume_view(request, kasm_id):
-    return _lifecycle_action(request, kasm_id, session_resume, "The session is resuming.")
+    """Resume, then show the session: its page connects the desktop once it runs again."""
+    session = _own_session(request, kasm_id)
+    resume = partial(session_resume, session=session)
+    return action_then_redirect(request, resume, done="The session is resuming.", to="session-view", kasm_id=session.pk)
 
 
 def _lifecycle_action(request, kasm_id, action, done: str):

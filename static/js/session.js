@@ -17,7 +17,9 @@ function show(status, message) {
     document.getElementById("share-panel").hidden = false;
     document.getElementById("session-progress").hidden = true;
   }
-  if (FINAL.includes(status)) document.getElementById("session-progressbar").hidden = true;
+  const paused = status === "paused";
+  document.getElementById("session-resume").hidden = !paused;
+  document.getElementById("session-progressbar").hidden = paused || FINAL.includes(status);
 }
 
 // The proxy closed the desktop after the idle time the user's groups allow: offer to reconnect.
@@ -39,7 +41,8 @@ async function poll() {
     state = null; // a network blip: ask again shortly
   }
   if (state) show(state.status, state.message);
-  if (!state || (state.status !== "running" && !FINAL.includes(state.status))) setTimeout(poll, 1000);
+  const settled = ["running", "paused", ...FINAL];
+  if (!state || !settled.includes(state.status)) setTimeout(poll, 1000);
 }
 
 onLiveUpdate("session.", (message) => {

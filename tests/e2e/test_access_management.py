@@ -77,7 +77,7 @@ def test_admin_restricts_a_new_user_to_one_desktop_with_a_cap_and_idle_disconnec
     session = Session.objects.get()
 
     dave.goto(f"{platform}/")
-    dave.click("button[aria-label='Launch Desktop']")
+    dave.click("button[aria-label='New session of Desktop']")  # the tile itself reopens the running one
     limit = dave.locator(".session-limit")
     limit.wait_for()
     dave.screenshot(path=str(tmp_path / "session-limit.png"), full_page=True)

@@ -50,3 +50,28 @@ def test_user_launches_the_desktop_sees_it_drawn_and_deletes_it(page, platform, 
     page.wait_for_url("**/sessions/")
     assert "Deleting" in page.locator("#my-sessions").inner_text()
     wait_for(lambda: Session.objects.get().status == SessionStatus.DELETED, timeout=60, what="deleted")
+
+
+def test_the_tile_returns_to_the_running_desktop_and_pause_then_resume_draws_it_again(
+    page, platform, alice, desktop_image
+):
+    log_in(page, platform, ALICE, PASSWORDS[ALICE])
+    page.click("button[aria-label='Launch Desktop']")
+    page.wait_for_url("**/session/*/")
+    session_url = page.url
+    wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=90, what="the desktop drawn")
+
+    page.goto(f"{platform}/")
+    page.click("button[aria-label='Launch Desktop']")  # again: back to the same session, no second one
+    page.wait_for_url(session_url)
+    assert Session.objects.count() == 1
+
+    page.goto(f"{platform}/sessions/")
+    page.click("#my-sessions button:has-text('Pause')")
+    wait_for(lambda: Session.objects.get().status == SessionStatus.PAUSED, timeout=60, what="paused")
+    page.goto(session_url)
+    page.click("#session-resume button")  # the paused session's page offers Resume
+    page.wait_for_url(session_url)
+    # The X server of the first start left its lock in /tmp; the desktop must come back anyway.
+    wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=90, what="the desktop drawn after resume")
+    assert Session.objects.get().status == SessionStatus.RUNNING

@@ -1,6 +1,7 @@
 """The user's group policy on every path: web launch, the Developer API, sharing and the proxy.
 Refusals are 4xx with a message that says what to do."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from apps.common.units import GIB
 from apps.images.models import Image
 from apps.images.services import group_workspaces_set
 from apps.sessions.api.public_format import user_public_id
+from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.selectors import session_for_proxy
 from apps.sessions.services import session_keepalive, session_mark_running
@@ -85,9 +87,9 @@ def test_beyond_max_sessions_the_api_says_which_sessions_to_close(api, alice, im
 
 def test_beyond_max_sessions_the_web_launch_lists_the_sessions_with_links(client, alice, images):
     client.force_login(alice)
-    for _ in range(2):  # the default cap
-        client.post(f"/workspaces/{images[0].hex_id}/launch/")
-    response = client.post(f"/workspaces/{images[0].hex_id}/launch/")
+    for image in images:  # the default cap: 2
+        client.post(f"/workspaces/{image.hex_id}/launch/")
+    response = client.post(f"/workspaces/{images[0].hex_id}/launch/", {"another": "on"})
     assert response.status_code == 409
     page = response.content.decode()
     assert "the most your groups allow (2)" in page
@@ -168,3 +170,26 @@ def test_sharing_off_refuses_the_share_button(client, alice, images):
     assert "do not allow sharing" in response.content.decode()
     session.refresh_from_db()
     assert session.share_id is None
+
+
+def test_a_tile_of_a_workspace_with_a_live_session_opens_that_session(client, alice, images):
+    client.force_login(alice)
+    first = client.post(f"/workspaces/{images[0].hex_id}/launch/")
+    session = Session.objects.get()
+    assert first.url == f"/session/{session.hex_id}/"
+    assert client.post(f"/workspaces/{images[0].hex_id}/launch/").url == first.url
+    assert Session.objects.count() == 1
+    assert 'aria-label="New session of Firefox"' in client.get("/").content.decode()
+    client.post(f"/workspaces/{images[0].hex_id}/launch/", {"another": "on"})
+    assert Session.objects.count() == 2  # asked for explicitly
+
+
+def test_a_paused_sessions_page_offers_resume(client, alice, images):
+    client.force_login(alice)
+    client.post(f"/workspaces/{images[0].hex_id}/launch/")
+    session = Session.objects.get()
+    page = client.get(f"/session/{session.hex_id}/").content.decode()
+    assert re.search(r'id="session-resume" hidden', page)
+    Session.objects.filter(pk=session.pk).update(status=SessionStatus.PAUSED)
+    page = client.get(f"/session/{session.hex_id}/").content.decode()
+    assert 'id="session-resume">' in page and "The session is paused" in page

@@ -6,6 +6,9 @@ set -eu
 export DISPLAY=:1
 resolution=${VNC_RESOLUTION:-1280x800}
 
+# A resumed (stopped, then started) container keeps /tmp: the lock of the previous X server would
+# make this one refuse to start, and the desktop stay black.
+rm -f /tmp/.X1-lock /tmp/.X11-unix/X1
 Xvfb :1 -screen 0 "${resolution}x24" -nolisten tcp >/tmp/xvfb.log 2>&1 &
 for _ in $(seq 50); do [ -e /tmp/.X11-unix/X1 ] && break; sleep 0.1; done
 
