@@ -47,10 +47,21 @@ from apps.sessions.models import Session
 from apps.sessions.services import session_destroy, session_request
 from tests.policies import all_users_policy
 from tests.servers import free_port
-from tests.workers import Workers, wait_for
+from tests.workers import Workers, wait_for, worker_env
 
 AGENT = "faults"
 RESEND_SECONDS = 4
+
+
+class FaultWorkers(Workers):
+    """The platform's workers, with the agent started again as after a crash."""
+
+    def __init__(self, env: dict, *, token: str):
+        super().__init__(env)
+        self.token = token
+
+    def start_agent_again(self) -> None:
+        self.start_agent(AGENT, settings.DOCKER_URL, self.token, concurrency=4)
 
 
 def leaked_capacity() -> float:
@@ -76,7 +87,7 @@ def containers_of(client, session) -> list:
 def agent_killed_mid_launch(workers, client, user, desktop, _busybox) -> tuple[str, int, float]:
     session = session_request(user=user, image=desktop).session
     wait_for(lambda: containers_of(client, session), timeout=60)
-    workers.kill("agent")
+    workers.kill(AGENT)
     workers.start_agent_again()
     recovered = until(lambda: status_of(session) == SessionStatus.RUNNING)
     outcome = f"running with {len(containers_of(client, session))} container(s)"
@@ -114,7 +125,7 @@ def manager_killed_in_a_burst(workers, client, user, _desktop, busybox) -> tuple
     time.sleep(0.3)
     workers.kill("manager")
     time.sleep(5)
-    workers.start_manager()
+    workers.start_manager(node="faults")
     started = time.monotonic()
     wait_for(lambda: all(status_of(s) == SessionStatus.RUNNING for s in sessions), timeout=120)
     stranded = sum(status_of(s) != SessionStatus.RUNNING for s in sessions)
@@ -183,19 +194,9 @@ def main() -> None:
         from django.contrib.auth import get_user_model
 
         token = manager_token_rotate(grace=timedelta(minutes=5))
-        env = {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": settings.REDIS_URL,
-            "AGENT_AUTO_APPROVE": "true",
-            "AGENT_CHECKIN_INTERVAL": "2",
-            "SESSION_LAUNCH_RESEND_SECONDS": str(RESEND_SECONDS),
-        }
-        workers = Workers(env)
-        manager = ["-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", "2", "-n", "faults@%h"]
-        workers.start_manager = lambda: workers.start("manager", *manager)
-        agent = ["manage.py", "run_agent", "--name", AGENT, "--concurrency", "4"]
-        workers.start_agent_again = lambda: workers.start("agent", *agent, env={"MANAGER_TOKEN": token})
-        workers.start_manager()
+        env = worker_env(database_url, settings.REDIS_URL, SESSION_LAUNCH_RESEND_SECONDS=str(RESEND_SECONDS))
+        workers = FaultWorkers(env, token=token)
+        workers.start_manager(node="faults")
         workers.start_agent_again()
         rows = []
         try:

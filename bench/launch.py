@@ -25,7 +25,7 @@ from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_destroy, session_request
 from tests.servers import running_daphne
-from tests.workers import Workers, wait_for
+from tests.workers import Workers, wait_for, worker_env
 
 RECIPE_BY_NAME = {recipe.name: recipe for recipe in RECIPES}
 
@@ -90,16 +90,10 @@ def main() -> None:
         from django.contrib.auth import get_user_model
 
         token = manager_token_rotate(grace=timedelta(minutes=5))
-        env = {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": settings.REDIS_URL,
-            "AGENT_AUTO_APPROVE": "true",
-            "AGENT_CHECKIN_INTERVAL": "5",
-        }
+        env = worker_env(database_url, settings.REDIS_URL, AGENT_CHECKIN_INTERVAL="5")
         workers = Workers(env)
-        workers.start("manager", "-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", "2", "-n", "bm@%h")
-        agent_command = ["manage.py", "run_agent", "--name", "bench", "--concurrency", "2"]
-        workers.start("agent", *agent_command, env={"MANAGER_TOKEN": token})
+        workers.start_manager(node="bm")
+        workers.start_agent("bench", settings.DOCKER_URL, token, concurrency=2)
         try:
             wait_for(lambda: Agent.objects.filter(hostname="bench").exists(), what="the agent")
             user = get_user_model().objects.create_user(username="bench")

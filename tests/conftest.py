@@ -162,19 +162,13 @@ def second_docker_url(docker_url, tmp_path_factory):
 def platform(live_database_url, redis_url, docker_url, built_images):
     """Manager worker, the local agent worker and daphne, all on the test database."""
     from tests.servers import running_daphne
-    from tests.workers import Workers, wait_for
+    from tests.workers import Workers, wait_for, worker_env
 
     token = manager_token_rotate(grace=timedelta(minutes=5))
-    env = {
-        "DATABASE_URL": live_database_url,
-        "REDIS_URL": redis_url,
-        "AGENT_AUTO_APPROVE": "true",
-        "AGENT_CHECKIN_INTERVAL": "2",
-    }
+    env = worker_env(live_database_url, redis_url)
     workers = Workers(env)
-    workers.start("manager", "-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", "2", "-n", "mgr-s@%h")
-    command = ["manage.py", "run_agent", "--name", "local", "--docker-url", docker_url, "--concurrency", "4"]
-    workers.start("agent", *command, env={"MANAGER_TOKEN": token})
+    workers.start_manager(node="mgr-s")
+    workers.start_agent("local", docker_url, token, concurrency=4)
     wait_for(lambda: Agent.objects.filter(hostname="local", status=AgentStatus.ONLINE).exists(), what="agent online")
     try:
         with running_daphne(env) as base_url:

@@ -10,6 +10,18 @@ from tests import engines
 from tests.conftest import ROOT
 
 
+def worker_env(database_url: str, redis_url: str, **settings: str) -> dict:
+    """The environment of test workers: the test database and broker, agents approved on
+    enrolment and checking in every 2 s, then `settings` over that."""
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "AGENT_AUTO_APPROVE": "true",
+        "AGENT_CHECKIN_INTERVAL": "2",
+        **settings,
+    }
+
+
 class Workers:
     """Starts worker processes in their own process groups and stops them all at the end."""
 
@@ -27,8 +39,15 @@ class Workers:
             start_new_session=True,
         )
 
-    def start_agent(self, name: str, docker_url: str, token: str) -> None:
-        command = ["manage.py", "run_agent", "--name", name, "--docker-url", docker_url, "--concurrency", "1"]
+    def start_manager(self, *, node: str, concurrency: int = 2) -> None:
+        """The manager worker, as "manager"; `node` names it for Celery (unique per test)."""
+        command = ["-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", str(concurrency), "-n", f"{node}@%h"]
+        self.start("manager", *command)
+
+    def start_agent(self, name: str, docker_url: str, token: str, *, concurrency: int = 1) -> None:
+        """The agent worker `name`, as `name`, on the engine at `docker_url`."""
+        command = ["manage.py", "run_agent", "--name", name, "--docker-url", docker_url]
+        command += ["--concurrency", str(concurrency)]
         env = {"MANAGER_TOKEN": token}
         if docker_url == engines.SOCKET_URL:
             env["SESSION_NETWORK"] = engines.SESSION_NETWORK

@@ -15,7 +15,7 @@ from apps.agents.services import agents_mark_offline, manager_token_rotate
 from apps.agents.tasks import agents_dispatch_image_sync_task
 from apps.common.installation import installation_id
 from apps.images.models import Image
-from tests.workers import Workers, wait_for
+from tests.workers import Workers, wait_for, worker_env
 
 BUSYBOX, DESKTOP = RECIPES
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,14 +29,8 @@ def token() -> str:
 @pytest.fixture
 def workers(live_database_url, redis_url):
     """A manager worker on the test database; agents check in every second with the token."""
-    env = {
-        "DATABASE_URL": live_database_url,
-        "REDIS_URL": redis_url,
-        "AGENT_AUTO_APPROVE": "true",
-        "AGENT_CHECKIN_INTERVAL": "1",
-    }
-    pool = Workers(env)
-    pool.start("manager", "-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", "1", "-n", "manager-test@%h")
+    pool = Workers(worker_env(live_database_url, redis_url, AGENT_CHECKIN_INTERVAL="1"))
+    pool.start_manager(node="manager-test", concurrency=1)
     yield pool
     pool.stop_all()
 

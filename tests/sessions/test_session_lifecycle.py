@@ -199,26 +199,19 @@ def test_restarting_the_manager_loses_nothing(
     from apps.agents.services import manager_token_rotate
     from tests.conftest import remove_containers_of_agent
     from tests.servers import running_daphne
-    from tests.workers import Workers
+    from tests.workers import Workers, worker_env
 
     token = manager_token_rotate(grace=timedelta(minutes=5))
-    env = {
-        "DATABASE_URL": live_database_url,
-        "REDIS_URL": redis_url,
-        "AGENT_AUTO_APPROVE": "true",
-        "AGENT_CHECKIN_INTERVAL": "2",
-    }
-    manager_command = ["-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", "1", "-n", "mgr-r@%h"]
+    env = worker_env(live_database_url, redis_url)
     workers = Workers(env)
-    workers.start("manager", *manager_command)
-    agent_command = ["manage.py", "run_agent", "--name", "local", "--docker-url", docker_url, "--concurrency", "2"]
-    workers.start("agent", *agent_command, env={"MANAGER_TOKEN": token})
+    workers.start_manager(node="mgr-r", concurrency=1)
+    workers.start_agent("local", docker_url, token, concurrency=2)
     try:
         wait_for(lambda: Agent.objects.filter(hostname="local").exists(), what="agent registered")
         requested = session_request(user=alice, image=busybox_image)
         session = wait_for_status(requested.session, SessionStatus.RUNNING)
         workers.stop("manager")  # daphne is not running either: the whole manager side is down
-        workers.start("manager", *manager_command)
+        workers.start_manager(node="mgr-r", concurrency=1)
         with running_daphne(env) as base_url:
             assert_desktop_echoes(base_url, session, requested.session_token)
         session_destroy(session=Session.objects.get(pk=session.pk))

@@ -14,27 +14,22 @@ from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_request
 from tests.conftest import remove_containers_of_agent
-from tests.workers import Workers, wait_for
+from tests.workers import Workers, wait_for, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
-AGENT_COMMAND = ["manage.py", "run_agent", "--name", "local", "--concurrency", "2"]
 
 
 @pytest.fixture
-def workers(live_database_url, redis_url, docker_url, built_images):
-    token = manager_token_rotate(grace=timedelta(minutes=5))
-    env = {
-        "DATABASE_URL": live_database_url,
-        "REDIS_URL": redis_url,
-        "AGENT_AUTO_APPROVE": "true",
-        "AGENT_CHECKIN_INTERVAL": "2",
-        "SESSION_LAUNCH_RESEND_SECONDS": "4",
-    }
-    processes = Workers(env)
-    processes.start("manager", "-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", "2", "-n", "mgr-c@%h")
-    processes.agent_args = [*AGENT_COMMAND, "--docker-url", docker_url]
-    processes.agent_env = {"MANAGER_TOKEN": token}
-    processes.start("agent", *processes.agent_args, env=processes.agent_env)
+def token(transactional_db) -> str:
+    return manager_token_rotate(grace=timedelta(minutes=5))
+
+
+@pytest.fixture
+def workers(live_database_url, redis_url, docker_url, built_images, token):
+    """The manager and the "local" agent; a start with no report is sent again after 4 s."""
+    processes = Workers(worker_env(live_database_url, redis_url, SESSION_LAUNCH_RESEND_SECONDS="4"))
+    processes.start_manager(node="mgr-c")
+    processes.start_agent("local", docker_url, token, concurrency=2)
     wait_for(lambda: Agent.objects.filter(hostname="local", status=AgentStatus.ONLINE).exists(), what="agent online")
     try:
         yield processes
@@ -44,7 +39,7 @@ def workers(live_database_url, redis_url, docker_url, built_images):
 
 
 def test_an_agent_killed_right_after_it_took_a_launch_finishes_it_once_restarted(
-    workers, alice, desktop_image, docker_url
+    workers, alice, desktop_image, docker_url, token
 ):
     client = docker.DockerClient(base_url=docker_url)
     session = session_request(user=alice, image=desktop_image).session
@@ -53,10 +48,10 @@ def test_an_agent_killed_right_after_it_took_a_launch_finishes_it_once_restarted
         return client.containers.list(all=True, filters={"label": f"{SESSION_LABEL}={session.hex_id}"})
 
     wait_for(containers, timeout=60, what="the launch to create the container")
-    workers.kill("agent")  # the launch task dies with it, before any report
+    workers.kill("local")  # the agent worker: the launch task dies with it, before any report
     assert Session.objects.get().status == SessionStatus.PROVISIONING
 
-    workers.start("agent", *workers.agent_args, env=workers.agent_env)
+    workers.start_agent("local", docker_url, token, concurrency=2)
     wait_for(
         lambda: Session.objects.get().status == SessionStatus.RUNNING, timeout=90, what="the session to reach running"
     )
