@@ -70,13 +70,12 @@ def session_request(
 ) -> RequestedSession:
     """Check the user's policy, place the session on an agent (claiming capacity) and queue its
     launch there. Without `image`, the user's default workspace."""
-    policy = user_policy(user)
-    image = image or default_workspace(user, policy)
+    policy, profile = user_policy(user), profile_for_user(user=user)
+    image = image or default_workspace(profile, policy)
     if not image.enabled:
         raise ApplicationError(f"The workspace '{image.friendly_name}' is disabled.")
     if not image_launchable_by(user, image):
         raise PolicyRefusal(f"'{user.get_username()}' may not launch '{image.friendly_name}'; ask an admin for access.")
-    profile = profile_for_user(user=user)
     environment = container_environment(
         profile_environment=profile.environment,
         requested=environment or {},
@@ -110,9 +109,9 @@ def session_request(
     return RequestedSession(session=session, session_token=token)
 
 
-def default_workspace(user, policy: UserPolicy) -> Image:
+def default_workspace(profile: Profile, policy: UserPolicy) -> Image:
     """The workspace a request without one starts: the user's own choice, else their groups'."""
-    for image_id in (profile_for_user(user=user).default_image, policy.default_workspace):
+    for image_id in (profile.default_image, policy.default_workspace):
         image = Image.objects.filter(pk=image_id).first() if image_id else None
         if image is not None:
             return image
@@ -315,6 +314,20 @@ def sessions_expire(*, now: datetime | None = None) -> list[Session]:
     return expired
 
 
+RECONCILE_FIELDS = (
+    "id",
+    "status",
+    "status_message",
+    "owner_id",
+    "agent_id",
+    "created_at",
+    "start_requested_at",
+    "reserved_cores",
+    "reserved_memory",
+    "reserved_gpus",
+)
+
+
 def sessions_reconcile(*, agent: Agent, containers: list, now: datetime | None = None) -> None:
     """Compare what the agent runs with the database, both ways, and finish what was started.
 
@@ -332,17 +345,17 @@ def sessions_reconcile(*, agent: Agent, containers: list, now: datetime | None =
         return  # nothing runs there and nothing should: the common case costs no query
     now = now or timezone.now()
     reported = {_as_uuid(c.session_id): c for c in containers}
-    holding = {
-        session.pk: session
-        for session in Session.objects.filter(agent=agent, status__in=SessionStatus.HOLDING).select_related(
-            "owner", "image", "agent"
-        )
-    }
+    # Every check-in reads these rows: only what the checks need (a session acted on loads the rest).
+    rows = Session.objects.filter(agent=agent, status__in=SessionStatus.HOLDING).only(*RECONCILE_FIELDS)
+    holding = {session.pk: session for session in rows}
     for session_id, session in holding.items():
+        session.agent = agent
         _reconcile_one(session, reported.get(session_id), now)
-    Session.objects.filter(agent=agent, status__in=SessionStatus.LIVE, status_message=offline_message(agent)).update(
-        status_message=""
-    )
+    offline = offline_message(agent)
+    if any(session.status_message == offline for session in holding.values()):
+        Session.objects.filter(agent=agent, status__in=SessionStatus.LIVE, status_message=offline).update(
+            status_message=""
+        )
     grace = timedelta(seconds=settings.SESSION_ORPHAN_GRACE_SECONDS)
     for session_id, container in reported.items():
         if session_id in holding or _first_seen(f"sessions:orphan-seen:{container.container_id}", now) > now - grace:
