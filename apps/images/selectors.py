@@ -1,4 +1,4 @@
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from apps.accounts.selectors import user_group_policies
 from apps.images.models import Image
@@ -20,7 +20,7 @@ def images_launchable_by(user) -> QuerySet[Image]:
     images = image_list_launchable()
     if any(all_workspaces for _group, all_workspaces in policies):
         return images
-    return images.filter(Q(groups__in=[group for group, _all in policies])).distinct()
+    return images.filter(groups__in=[group for group, _all in policies]).distinct()
 
 
 def image_launchable_by(user, image: Image) -> bool:

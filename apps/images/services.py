@@ -47,9 +47,7 @@ def image_clone(*, image: Image) -> Image:
     """A copy named "... (copy)", disabled until reviewed, granted to the same groups."""
     groups = list(image.groups.all())
     copy = Image.objects.get(pk=image.pk)
-    copy.pk = None
-    copy._state.adding = True
-    copy.id = Image._meta.get_field("id").get_default()
+    copy.id, copy._state.adding = Image._meta.get_field("id").get_default(), True
     copy.friendly_name = f"{image.friendly_name} (copy)"[:100]
     copy.enabled = False
     copy.source_registry_url, copy.source_sha = "", ""
