@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, import contracts, then pytest on Postgres (production) and on
-# SQLite (the embedded default). Services must answer (`make services` starts them).
+# The whole test suite: lint, import contracts, then pytest on Postgres (production), and on
+# SQLite (the embedded default) every test whose behaviour can depend on the database engine
+# (tests/conftest.py names the others). Services must answer (`make services` starts them).
 # Extra arguments go to both pytest runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,5 +16,5 @@ lint-imports
 echo "== pytest on Postgres"
 DATABASE_URL=${TEST_DATABASE_URL:-postgres://kasm:kasm@127.0.0.1:5432/kasm} pytest "$@"
 
-echo "== pytest on SQLite"
-DATABASE_URL="sqlite:///$KASM_DATA_DIR/kasm.sqlite3" pytest "$@"
+echo "== pytest on SQLite (tests that can depend on the database engine)"
+DATABASE_URL="sqlite:///$KASM_DATA_DIR/kasm.sqlite3" pytest -m "not engine_independent" "$@"

@@ -27,6 +27,41 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgres://kasm:kasm@127.0.0.1:5432/kasm")
 
 
+# Tests whose behaviour does not depend on the database engine: the browser flows, the proxy's
+# byte handling, parsers, the Docker side, and scripts that bring their own database. They are
+# marked `engine_independent`, and scripts/test.sh runs them on Postgres only.
+ENGINE_INDEPENDENT = (
+    "tests/e2e/",
+    "tests/test_up.py",
+    "tests/test_settings.py",
+    "tests/test_daphne.py",
+    "tests/test_bootstrap.py",
+    "tests/test_celery_routing.py",
+    "tests/accounts/test_sign_in_limits.py",
+    "tests/agents/test_docker_names.py",
+    "tests/agents/test_gpus.py",
+    "tests/agents/test_host_report.py",
+    "tests/agents/test_local_images.py",
+    "tests/agents/test_session_network.py",
+    "tests/common/test_channel_layer.py",
+    "tests/registry/test_flags.py",
+    "tests/registry/test_icons.py",
+    "tests/registry/test_parser.py",
+    "tests/sessions/test_client_message_filter.py",
+    "tests/sessions/test_clipboard_and_idle_filters.py",
+    "tests/sessions/test_clipboard_and_idle_proxy.py",
+    "tests/sessions/test_kasmvnc_proxy.py",
+    "tests/sessions/test_proxy_stream.py",
+    "tests/sessions/test_view_only_proxy.py",
+)
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if item.path.relative_to(ROOT).as_posix().startswith(ENGINE_INDEPENDENT):
+            item.add_marker(pytest.mark.engine_independent)
+
+
 def require(service: str, check) -> None:
     try:
         check()
