@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # its widget templates, for the project's form renderer
     "rest_framework",
     "drf_spectacular",
     "channels",
@@ -123,6 +124,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Forms render through the project's templates: a checkbox sits inside its own label (templates/common/field.html).
+FORM_RENDERER = "apps.common.form_renderer.ProjectFormRenderer"
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -257,6 +261,9 @@ WORKSPACE_RECIPES_DIR = BASE_DIR / "workspaces"
 AGENT_NAME = os.environ.get("AGENT_NAME", "")
 AGENT_ADDRESS = os.environ.get("AGENT_ADDRESS", "127.0.0.1")
 MANAGER_TOKEN = os.environ.get("MANAGER_TOKEN", "")  # what a new agent enrols with
+# A file holding the manager token, where manager and agent share a machine (`make up`): the agent
+# re-reads it at each check-in and a rotation in the console writes the new token there.
+MANAGER_TOKEN_FILE = os.environ.get("MANAGER_TOKEN_FILE", "")
 AGENT_CREDENTIAL = os.environ.get("AGENT_CREDENTIAL", "")  # the agent's own secret, bound to its name at enrolment
 # A newly enrolled agent waits for an admin's approval in the console unless this is on (`make up` turns it
 # on for the single-machine install, where the only agent is the one it starts).
@@ -299,9 +306,10 @@ FIRST_PARTY_REGISTRY_URL = os.environ.get("FIRST_PARTY_REGISTRY_URL", "http://12
 FIRST_PARTY_REGISTRY_DIR = BASE_DIR / "registry"
 
 CELERY_BEAT_SCHEDULE = {
-    "registry-auto-update": {"task": "registry.auto_update", "schedule": REGISTRY_AUTO_UPDATE_INTERVAL},
+    # Both run often and read their interval from the runtime settings, which admins change live.
+    "registry-auto-update": {"task": "registry.auto_update", "schedule": 60},
     "sessions-expire": {"task": "sessions.expire", "schedule": 60},
     "accounts-audit-prune": {"task": "accounts.audit_prune", "schedule": 3600},
-    "agents-monitor": {"task": "agents.monitor", "schedule": AGENT_CHECKIN_INTERVAL},
+    "agents-monitor": {"task": "agents.monitor", "schedule": 10},
     "agents-image-sync": {"task": "agents.dispatch_image_sync", "schedule": AGENT_IMAGE_SYNC_INTERVAL},
 }

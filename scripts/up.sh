@@ -20,6 +20,9 @@ python manage.py migrate --noinput
 python manage.py create_admin_account
 python manage.py build_workspace_images
 python manage.py manager_token --ensure-file "$DATA_DIR/manager_token"
+# The local agent reads the token from this file at each check-in; a rotation in the console writes it.
+export MANAGER_TOKEN_FILE
+MANAGER_TOKEN_FILE=$(realpath "$DATA_DIR/manager_token")
 
 children=()
 stop_children() {

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from tests import engines
 from tests.conftest import ROOT
@@ -44,10 +45,14 @@ class Workers:
         command = ["-m", "celery", "-A", "kasm", "worker", "-Q", "manager", "-c", str(concurrency), "-n", f"{node}@%h"]
         self.start("manager", *command)
 
-    def start_agent(self, name: str, docker_url: str, token: str, *, concurrency: int = 1) -> None:
-        """The agent worker `name`, as `name`, on the engine at `docker_url`."""
+    def start_agent(
+        self, name: str, docker_url: str, token: str = "", *, token_file: Path | None = None, concurrency: int = 1
+    ) -> None:
+        """The agent worker `name`, as `name`, on the engine at `docker_url`, with the manager token
+        given or read from `token_file` (as `make up` runs it)."""
         command = ["manage.py", "run_agent", "--name", name, "--docker-url", docker_url]
         command += ["--concurrency", str(concurrency)]
+        command += ["--token-file", str(token_file)] if token_file else []
         env = {"MANAGER_TOKEN": token}
         if docker_url == engines.SOCKET_URL:
             env["SESSION_NETWORK"] = engines.SESSION_NETWORK

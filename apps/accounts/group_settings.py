@@ -11,9 +11,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from apps.common.errors import InvalidInput
+from apps.common.runtime_settings import runtime_setting
 from apps.common.units import MAX_CORES, MAX_MEMORY
 
 DAY = 24 * 3600
@@ -30,10 +29,11 @@ class GroupSetting:
     form_scale: int = 1  # forms show the value divided by this (bytes as MB)
 
     def default(self):
-        return {
-            "keepalive_expiration": settings.SESSION_KEEPALIVE_SECONDS,
-            "session_lifetime": settings.SESSION_LIFETIME_SECONDS,
-        }.get(self.name, DEFAULTS.get(self.name))
+        global_default = {
+            "keepalive_expiration": "SESSION_KEEPALIVE_SECONDS",
+            "session_lifetime": "SESSION_LIFETIME_SECONDS",
+        }.get(self.name)
+        return runtime_setting(global_default) if global_default else DEFAULTS.get(self.name)
 
     def checked(self, value):
         """`value` as this setting's type, or InvalidInput naming the setting and its bounds."""

@@ -10,10 +10,10 @@ import hashlib
 import math
 import time
 
-from django.conf import settings
 from django.core.cache import cache
 
 from apps.common.errors import ApplicationError
+from apps.common.runtime_settings import runtime_setting
 
 
 class TooManyFailures(ApplicationError):
@@ -26,12 +26,12 @@ def _key(kind: str, identity: str, value: str) -> str:
 
 
 def _limit(identity: str) -> int:
-    return settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS if identity == "address" else settings.LOGIN_FAILURE_LIMIT
+    return runtime_setting("LOGIN_FAILURE_LIMIT_PER_ADDRESS" if identity == "address" else "LOGIN_FAILURE_LIMIT")
 
 
 def failures_check(kind: str, identities: dict[str, str]) -> None:
     """Raise TooManyFailures when any identity (e.g. {"user": name, "address": ip}) is over its limit."""
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    window = runtime_setting("LOGIN_FAILURE_WINDOW_SECONDS")
     now = time.time()
     for identity, value in identities.items():
         record = cache.get(_key(kind, identity, value)) if value else None
@@ -44,7 +44,7 @@ def failures_check(kind: str, identities: dict[str, str]) -> None:
 
 
 def failure_record(kind: str, identities: dict[str, str]) -> None:
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    window = runtime_setting("LOGIN_FAILURE_WINDOW_SECONDS")
     now = time.time()
     for identity, value in identities.items():
         if not value:

@@ -11,12 +11,13 @@ class AgentSettingsForm(forms.ModelForm):
         model = Agent
         fields = ["enabled", "zone", "address", "cores_override", "memory_override", "gpus_override", "prune_mode"]
         labels = {
-            "enabled": "Enabled (unchecked: drain, no new sessions)",
+            "enabled": "Enabled: takes new sessions",
             "address": "Address the manager reaches it at (the agent cannot change it)",
             "cores_override": "Cores override (0 = actual cores)",
             "memory_override": "Memory override in MB (0 = actual memory)",
             "gpus_override": "GPUs override (0 = actual GPUs)",
         }
+        help_texts = {"enabled": "Unchecked, the agent drains: its sessions keep running, new ones go to other agents."}
         widgets = {"cores_override": forms.NumberInput(attrs={"step": "0.5", "min": "0"})}
 
     memory_override = forms.IntegerField(min_value=0, max_value=MAX_MEMORY // MIB)

@@ -39,13 +39,14 @@ class HostReport:
     images: list[str] = field(default_factory=list)
     image_sizes: dict[str, int] = field(default_factory=dict)
     networks: list[str] = field(default_factory=list)  # the engine's Docker networks, by name
+    checkin_interval: int = 0  # seconds between this agent's check-ins (0: an agent too old to say)
 
     def as_message(self) -> dict:
         """Plain JSON for the check-in task."""
         return asdict(self)
 
 
-def host_report_collect(*, hostname: str, address: str, docker_url: str) -> HostReport:
+def host_report_collect(*, hostname: str, address: str, docker_url: str, checkin_interval: int) -> HostReport:
     engine = engine_info(docker_url)
     disk = psutil.disk_usage(engine.data_root if os.path.isdir(engine.data_root) else "/")
     containers = containers_with_label(docker_url, SESSION_LABEL)
@@ -76,6 +77,7 @@ def host_report_collect(*, hostname: str, address: str, docker_url: str) -> Host
         ],
         images=sorted(image_sizes),
         image_sizes=image_sizes,
+        checkin_interval=checkin_interval,
     )
 
 
@@ -94,8 +96,15 @@ def host_report_from_message(message: object) -> HostReport:
         for tag, size in (sizes.items() if isinstance(sizes, dict) else ())
         if isinstance(size, int) and not isinstance(size, bool)
     }
+    interval = message.get("checkin_interval", 0)
     return HostReport(
-        **fields, gpus=gpus, containers=containers, images=images, image_sizes=image_sizes, networks=networks
+        **fields,
+        gpus=gpus,
+        containers=containers,
+        images=images,
+        image_sizes=image_sizes,
+        networks=networks,
+        checkin_interval=interval if isinstance(interval, int) and not isinstance(interval, bool) else 0,
     )
 
 

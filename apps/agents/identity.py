@@ -6,6 +6,7 @@ from then on the manager knows the agent by it, and the manager token alone prov
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -13,10 +14,23 @@ from django.conf import settings
 
 from apps.common.hashing import generate_secret
 
+logger = logging.getLogger(__name__)
+
 
 def agent_identity() -> dict:
     """What an agent's reports to the manager carry, so the manager knows which agent sent them."""
     return {"agent": settings.AGENT_NAME, "credential": settings.AGENT_CREDENTIAL}
+
+
+def manager_token_for_checkin() -> str:
+    """The token a check-in carries: MANAGER_TOKEN_FILE's content when set, read each time (so a
+    rotation written there applies without a restart), else MANAGER_TOKEN."""
+    if settings.MANAGER_TOKEN_FILE:
+        try:
+            return Path(settings.MANAGER_TOKEN_FILE).read_text().strip()
+        except OSError as error:
+            logger.error("Manager token file unreadable (%s); using the token the worker started with", error)
+    return settings.MANAGER_TOKEN
 
 
 def agent_credential_load_or_create(path: Path) -> str:

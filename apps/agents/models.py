@@ -38,6 +38,14 @@ class Agent(BaseModel):
     )
     credential_hash = models.CharField(max_length=64, blank=True, help_text="Hash of the agent's own credential.")
     approved = models.BooleanField(default=False, help_text="Approved by an admin: only then does it get sessions.")
+    manager_token = models.ForeignKey(
+        "ManagerToken",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="agents",
+        help_text="The manager token its last check-in carried; empty: one the manager does not know (any more).",
+    )
     zone = models.ForeignKey(Zone, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents")
     enabled = models.BooleanField(default=True, help_text="Disabled agents get no new sessions (drain).")
     status = models.CharField(max_length=16, choices=AgentStatus.choices, default=AgentStatus.PENDING)

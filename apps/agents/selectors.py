@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from apps.agents.capacity import AgentCapacity, Resources, allocation_summary
 from apps.agents.choices import AgentImageStatus, AgentStatus
 from apps.agents.image_sync import ImageSyncPlan
-from apps.agents.models import Agent, AgentImage, AgentStat
+from apps.agents.models import Agent, AgentImage, AgentStat, ManagerToken
 from apps.common.units import GIB
 from apps.images.models import Image
 
@@ -108,13 +109,44 @@ def agents_online() -> QuerySet[Agent]:
     return Agent.objects.filter(status=AgentStatus.ONLINE, approved=True)
 
 
-def agent_stat_series(agent: Agent, *, since: datetime) -> dict:
-    """History for the dashboard charts: timestamps and CPU %, memory and disk used (bytes)."""
+HISTORY_POINTS = 240  # a chart's width in points: more would not be seen, only sent
+
+
+def agent_stat_series(agent: Agent, *, since: datetime, now: datetime | None = None) -> dict:
+    """History for the dashboard charts, averaged into at most HISTORY_POINTS equal buckets (a week
+    of 30-second check-ins is 20,160 rows): each bucket's start, CPU %, memory and disk used
+    (bytes), and the latest memory and disk totals, which the charts use as their axes' top."""
+    now = now or timezone.now()
+    bucket = max((now - since).total_seconds() / HISTORY_POINTS, 1)
     rows = AgentStat.objects.filter(agent=agent, recorded_at__gte=since).order_by("recorded_at")
+    sums: dict[int, list[float]] = {}
+    memory_total = disk_total = 0
+    columns = ("recorded_at", "cpu_percent", "memory_used", "disk_used", "memory_total", "disk_total")
+    for recorded_at, cpu, memory, disk, row_memory_total, row_disk_total in rows.values_list(*columns).iterator():
+        memory_total, disk_total = row_memory_total, row_disk_total  # the axes top at the latest
+        index = min(int((recorded_at - since).total_seconds() // bucket), HISTORY_POINTS - 1)
+        totals = sums.setdefault(index, [0, 0, 0, 0])
+        totals[0] += 1
+        totals[1] += cpu
+        totals[2] += memory
+        totals[3] += disk
     series = {"timestamps": [], "cpu_percent": [], "memory_used": [], "disk_used": []}
-    for row in rows.values_list("recorded_at", "cpu_percent", "memory_used", "disk_used"):
-        series["timestamps"].append(row[0].isoformat())
-        series["cpu_percent"].append(row[1])
-        series["memory_used"].append(row[2])
-        series["disk_used"].append(row[3])
-    return series
+    for index, (count, cpu, memory, disk) in sums.items():
+        series["timestamps"].append((since + timedelta(seconds=index * bucket)).isoformat())
+        series["cpu_percent"].append(round(cpu / count, 1))
+        series["memory_used"].append(round(memory / count))
+        series["disk_used"].append(round(disk / count))
+    return {**series, "bucket_seconds": round(bucket), "memory_total": memory_total, "disk_total": disk_total}
+
+
+def manager_token_overview(*, now: datetime | None = None) -> dict:
+    """The manager token page: the current token, those in their grace window (with when it
+    ends), and the agents whose last check-in carried each, or a token no longer valid."""
+    now = now or timezone.now()
+    valid = ManagerToken.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    tokens = list(valid.prefetch_related(Prefetch("agents", queryset=Agent.objects.order_by("hostname"))))
+    return {
+        "current": next((token for token in tokens if token.expires_at is None), None),
+        "retiring": [token for token in tokens if token.expires_at is not None],
+        "stale_agents": Agent.objects.exclude(manager_token__in=[token.pk for token in tokens]).order_by("hostname"),
+    }

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +24,7 @@ from apps.common.hashing import generate_secret, hash_secret, secret_matches
 from apps.common.installation import installation_id
 from apps.common.queues import agent_queue_name, task_enqueue
 from apps.common.realtime import CONSOLE_GROUP, push_after_commit
+from apps.common.runtime_settings import runtime_setting
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,15 @@ def manager_token_rotate(*, grace: timedelta) -> str:
     return token
 
 
+def manager_token_write(path: Path, token: str) -> None:
+    """Put `token` in the file an agent reads it from (mode 600): `make up`'s local agent reads
+    its file at each check-in, so a rotation in the console reaches it without a restart."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(token)
+
+
 def manager_token_is_valid(token: str, *, now: datetime | None = None) -> bool:
     if not token:
         return False
@@ -65,6 +77,8 @@ def agent_checkin(*, token: str, credential: str, report: HostReport, now: datet
     had_gpus, images_changed = agent.gpus > 0, created or agent.images_present != report.images
     containers = _own_containers(agent, report)
     _apply_report(agent, report, containers, now)
+    presented = ManagerToken.objects.filter(token_hash=hash_secret(token))
+    agent.manager_token_id = presented.values_list("pk", flat=True).first()
     agent.save()
     AgentStat.objects.create(
         agent=agent,
@@ -83,6 +97,9 @@ def agent_checkin(*, token: str, credential: str, report: HostReport, now: datet
         logger.info("Agent %s is %s", agent.hostname, "enrolled" if created else "back online")
     if agent.approved:  # a pending agent runs nothing of ours yet: there is nothing to reconcile
         agent_checked_in.send(sender=Agent, agent=agent, containers=containers)
+    wanted_interval = runtime_setting("AGENT_CHECKIN_INTERVAL")
+    if report.checkin_interval and report.checkin_interval != wanted_interval:
+        agent_checkin_interval_send(agent, wanted_interval)
     push_after_commit(group=CONSOLE_GROUP, topic="agent.checkin", payload={"agent": agent.hex_id})
     return agent
 
@@ -170,10 +187,24 @@ def _sync_image_presence(agent: Agent, images: list[str]) -> None:
     states.filter(status=AgentImageStatus.PRESENT).exclude(reference__in=images).update(status=AgentImageStatus.MISSING)
 
 
+def agent_checkin_interval_send(agent: Agent, seconds: int) -> None:
+    """Tell a running agent worker the check-in interval; it applies it within a second."""
+    task_enqueue("agents.checkin_interval_set", seconds, queue=agent_queue_name(agent.hostname))
+
+
+def agents_checkin_interval_changed(seconds: int) -> None:
+    """An admin changed the interval: tell every online agent now, not at its next check-in (which
+    could come after the manager's shorter offline threshold). Agents offline now learn it from the
+    reply to their next check-in."""
+    for agent in Agent.objects.filter(status__in=[AgentStatus.ONLINE, AgentStatus.PENDING]).only("hostname"):
+        agent_checkin_interval_send(agent, seconds)
+
+
 def agents_mark_offline(*, now: datetime | None = None) -> list[Agent]:
     """Mark offline every online agent that missed its last K check-ins; tell the apps above."""
     now = now or timezone.now()
-    silence = timedelta(seconds=settings.AGENT_CHECKIN_INTERVAL * settings.AGENT_OFFLINE_AFTER_MISSED_CHECKINS)
+    missed = runtime_setting("AGENT_OFFLINE_AFTER_MISSED_CHECKINS")
+    silence = timedelta(seconds=runtime_setting("AGENT_CHECKIN_INTERVAL") * missed)
     went_offline = []
     for agent in Agent.objects.filter(status=AgentStatus.ONLINE, last_checkin_at__lt=now - silence):
         # Conditional update: a check-in that lands meanwhile wins, and the agent stays online.
@@ -191,7 +222,7 @@ def agents_mark_offline(*, now: datetime | None = None) -> list[Agent]:
 
 def agent_stats_prune(*, now: datetime | None = None) -> int:
     """Delete check-in history older than the retention window; returns how many rows went."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.AGENT_STATS_RETENTION_DAYS)
+    cutoff = (now or timezone.now()) - timedelta(days=runtime_setting("AGENT_STATS_RETENTION_DAYS"))
     deleted, _ = AgentStat.objects.filter(recorded_at__lt=cutoff).delete()
     return deleted
 

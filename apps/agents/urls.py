@@ -13,5 +13,6 @@ urlpatterns = [
     path("zones/", views.zone_list, name="zones"),
     path("zones/<hex:zone_id>/", views.zone_edit, name="zone-edit"),
     path("zones/<hex:zone_id>/delete/", views.zone_delete_view, name="zone-delete"),
+    path("manager-token/", views.manager_token_page, name="manager-token"),
     path("manager-token/rotate/", views.manager_token_rotate_view, name="rotate-token"),
 ]

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,13 +9,22 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.decorators import console_admin_required
+from apps.accounts.services import audit_record
+from apps.accounts.throttle import client_address
 from apps.agents.forms import AgentSettingsForm, ZoneForm
 from apps.agents.models import Agent, Zone
-from apps.agents.selectors import agent_usage, agents_for_console
-from apps.agents.services import agent_approve, agent_image_retry, agent_update_settings, manager_token_rotate
+from apps.agents.selectors import agent_usage, agents_for_console, manager_token_overview
+from apps.agents.services import (
+    agent_approve,
+    agent_image_retry,
+    agent_update_settings,
+    manager_token_rotate,
+    manager_token_write,
+)
 from apps.agents.zones import zone_delete, zone_save
 from apps.common.errors import ApplicationError
 from apps.common.installation import installation_id
+from apps.common.runtime_settings import runtime_setting
 from apps.common.views import action_then_redirect
 
 
@@ -79,13 +89,29 @@ def dashboard(request):
 
 
 @console_admin_required
+def manager_token_page(request):
+    """The current token's age, the retiring ones with their grace end, and which agents present which."""
+    return render(request, "agents/manager_token.html", manager_token_overview())
+
+
+@console_admin_required
 @require_POST
 def manager_token_rotate_view(request):
-    grace = timedelta(minutes=settings.MANAGER_TOKEN_GRACE_MINUTES)
-    token = manager_token_rotate(grace=grace)
-    return render(
-        request, "agents/manager_token.html", {"token": token, "grace_minutes": settings.MANAGER_TOKEN_GRACE_MINUTES}
+    """A new token, shown once. Where the manager shares a machine with its agent (`make up`), the
+    agent's token file gets it too, and the agent uses it from its next check-in."""
+    grace_minutes = runtime_setting("MANAGER_TOKEN_GRACE_MINUTES")
+    token = manager_token_rotate(grace=timedelta(minutes=grace_minutes))
+    token_file = settings.MANAGER_TOKEN_FILE
+    if token_file:
+        manager_token_write(Path(token_file), token)
+    audit_record(
+        action="console.manager_token.rotate",
+        actor=request.user,
+        address=client_address(request.META),
+        details={"grace_minutes": grace_minutes},
     )
+    context = {"token": token, "grace_minutes": grace_minutes, "token_file": token_file}
+    return render(request, "agents/manager_token_new.html", context)
 
 
 @console_admin_required

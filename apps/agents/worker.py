@@ -1,29 +1,42 @@
 """The agent worker's own start and heartbeat: a Celery bootstep that prepares the isolated session
-network and its firewall, then checks in with the manager every AGENT_CHECKIN_INTERVAL seconds,
-starting at once (the first check-in enrols the agent)."""
+network and its firewall, then checks in with the manager at once (the first check-in enrols the
+agent) and every `checkin_interval` seconds after.
+
+The interval starts as AGENT_CHECKIN_INTERVAL; the manager changes it while the worker runs (the
+`agents.checkin_interval_set` task) when an admin changes the setting. Tasks run in the pool's
+processes and the heartbeat in the worker's main one, so the value lives in shared memory, made
+here before the pool forks."""
 
 import logging
+import multiprocessing
+import time
 
 from celery import bootsteps
 
 logger = logging.getLogger(__name__)
+
+checkin_interval = multiprocessing.Value("i", 0, lock=False)
 
 
 def send_checkin() -> None:
     from django.conf import settings
 
     from apps.agents.host_report import host_report_collect
+    from apps.agents.identity import manager_token_for_checkin
     from apps.agents.runtime.docker import DockerError
     from apps.common.queues import task_enqueue
 
     try:
         report = host_report_collect(
-            hostname=settings.AGENT_NAME, address=settings.AGENT_ADDRESS, docker_url=settings.DOCKER_URL
+            hostname=settings.AGENT_NAME,
+            address=settings.AGENT_ADDRESS,
+            docker_url=settings.DOCKER_URL,
+            checkin_interval=checkin_interval.value,
         )
     except DockerError as error:
         logger.error("Check-in skipped: %s", error)  # the manager will see this agent go offline
         return
-    task_enqueue("agents.checkin", settings.MANAGER_TOKEN, settings.AGENT_CREDENTIAL, report.as_message())
+    task_enqueue("agents.checkin", manager_token_for_checkin(), settings.AGENT_CREDENTIAL, report.as_message())
 
 
 def prepare_session_network() -> None:
@@ -44,13 +57,22 @@ class AgentCheckInStep(bootsteps.StartStopStep):
     def __init__(self, worker, **kwargs):
         super().__init__(worker, **kwargs)
         self.timer_entry = None
+        self.last_checkin = float("-inf")
 
     def start(self, worker) -> None:
         from django.conf import settings
 
+        checkin_interval.value = settings.AGENT_CHECKIN_INTERVAL
         prepare_session_network()
-        worker.timer.call_after(0, send_checkin)
-        self.timer_entry = worker.timer.call_repeatedly(settings.AGENT_CHECKIN_INTERVAL, send_checkin)
+        # A one-second tick that checks in when the interval (which may change) has passed.
+        self.timer_entry = worker.timer.call_repeatedly(1, self.tick)
+        worker.timer.call_after(0, self.tick)
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now - self.last_checkin >= checkin_interval.value:
+            self.last_checkin = now
+            send_checkin()
 
     def stop(self, worker) -> None:
         if self.timer_entry is not None:

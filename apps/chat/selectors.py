@@ -1,6 +1,5 @@
-from django.conf import settings
-
 from apps.chat.models import ChatMessage
+from apps.common.runtime_settings import runtime_setting
 from apps.sessions.models import Session
 from apps.sessions.sharing import share_is_participant, shared_session_get
 
@@ -21,7 +20,7 @@ def chat_history(session: Session) -> list[dict]:
         .select_related("sender")
         .order_by("-created_at")
     )
-    return [chat_message_as_dict(message) for message in reversed(recent[: settings.CHAT_HISTORY_SIZE])]
+    return [chat_message_as_dict(message) for message in reversed(recent[: runtime_setting("CHAT_HISTORY_SIZE")])]
 
 
 def chat_session_for(*, share_id: str, user) -> Session | None:

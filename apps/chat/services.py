@@ -1,10 +1,10 @@
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 
 from apps.chat.models import ChatMessage
 from apps.common.errors import ApplicationError
+from apps.common.runtime_settings import runtime_setting
 from apps.sessions.models import Session
 from apps.sessions.sharing import share_is_participant
 
@@ -16,15 +16,15 @@ def chat_message_post(*, session: Session, sender, body: object) -> ChatMessage:
     if not isinstance(body, str) or not body.strip():
         raise ApplicationError("A message needs some text.")
     body = body.strip()
-    if len(body) > settings.CHAT_MESSAGE_MAX_LENGTH:
-        raise ApplicationError(
-            f"Messages are limited to {settings.CHAT_MESSAGE_MAX_LENGTH} characters; this one has {len(body)}."
-        )
-    window = timezone.now() - timedelta(seconds=settings.CHAT_RATE_LIMIT_SECONDS)
+    max_length = runtime_setting("CHAT_MESSAGE_MAX_LENGTH")
+    if len(body) > max_length:
+        raise ApplicationError(f"Messages are limited to {max_length} characters; this one has {len(body)}.")
+    rate_messages = runtime_setting("CHAT_RATE_LIMIT_MESSAGES")
+    rate_seconds = runtime_setting("CHAT_RATE_LIMIT_SECONDS")
+    window = timezone.now() - timedelta(seconds=rate_seconds)
     recent = ChatMessage.objects.filter(session=session, sender=sender, created_at__gte=window).count()
-    if recent >= settings.CHAT_RATE_LIMIT_MESSAGES:
+    if recent >= rate_messages:
         raise ApplicationError(
-            f"You are sending messages too fast (at most {settings.CHAT_RATE_LIMIT_MESSAGES} every "
-            f"{settings.CHAT_RATE_LIMIT_SECONDS} s); wait a moment."
+            f"You are sending messages too fast (at most {rate_messages} every {rate_seconds} s); wait a moment."
         )
     return ChatMessage.objects.create(session=session, share_id=session.share_id, sender=sender, body=body)

@@ -28,3 +28,15 @@ class Installation(models.Model):
 
     def __str__(self) -> str:
         return f"installation {self.id.hex}"
+
+
+class RuntimeSetting(models.Model):
+    """An admin's value for one of the settings in apps/common/runtime_settings.py; a setting
+    without a row has the value the environment gave at start."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    value = models.BigIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value}"

@@ -13,6 +13,7 @@ from apps.accounts.models import GroupPolicy, Profile
 from apps.accounts.selectors import ALL_USERS_GROUP
 from apps.common.errors import InvalidInput
 from apps.common.json_input import BoundedJSONFormField
+from apps.common.runtime_settings import RUNTIME_SETTINGS
 from apps.common.units import MAX_MEMORY, MIB
 from apps.images.icons import ACCEPTED
 from apps.images.models import Image
@@ -280,3 +281,24 @@ def _json_object(value, label: str) -> dict:
     if not isinstance(value, dict):
         raise forms.ValidationError(f'The {label} is a JSON object, like {{"shm_size": "1g"}}.')
     return value
+
+
+class RuntimeSettingsForm(forms.Form):
+    """One whole-number field per runtime setting, bounded as the setting is."""
+
+    def __init__(self, *args, current: dict[str, int], **kwargs):
+        super().__init__(*args, initial=current, **kwargs)
+        for spec in RUNTIME_SETTINGS:
+            self.fields[spec.name] = forms.IntegerField(
+                label=spec.label,
+                min_value=spec.minimum,
+                max_value=spec.maximum,
+                help_text=f"{spec.help} Environment: {spec.initial}.",
+            )
+
+    def sections(self) -> list[tuple[str, list]]:
+        """The bound fields grouped by the settings' sections, in their order."""
+        grouped: dict[str, list] = {}
+        for spec in RUNTIME_SETTINGS:
+            grouped.setdefault(spec.section, []).append(self[spec.name])
+        return list(grouped.items())

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from apps.console.views import access as views
-from apps.console.views import home, workspaces
+from apps.console.views import home, settings, workspaces
 
 app_name = "console"
 
@@ -24,6 +24,7 @@ urlpatterns = [
 urlpatterns += [
     path("", home.console_home, name="home"),
     path("system/", home.system_info, name="system"),
+    path("settings/", settings.runtime_settings, name="settings"),
     path("workspaces/", workspaces.workspace_list, name="workspaces"),
     path("workspaces/new/", workspaces.workspace_edit, name="workspace-new"),
     path("workspaces/<hex:image_id>/", workspaces.workspace_edit, name="workspace-edit"),

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.common.errors import ApplicationError
 from apps.common.queues import task_enqueue
+from apps.common.runtime_settings import runtime_setting
 from apps.images.icons import ACCEPTED, icon_extension
 from apps.images.models import Image
 from apps.registry.fetcher import NotFound, RegistryFetchError, fetch_bytes, url_check_scheme
@@ -167,10 +169,14 @@ def registries_refresh_stale(*, registries, older_than: timedelta) -> None:
             task_enqueue("registry.update", str(registry.pk))
 
 
-def registries_auto_update() -> list[tuple[Registry, str]]:
-    """Update every registry with automatic updates on: (registry, error or '') for each."""
+def registries_auto_update(*, now: datetime | None = None) -> list[tuple[Registry, str]]:
+    """Update each registry with automatic updates on whose last attempt is older than the
+    REGISTRY_AUTO_UPDATE_INTERVAL setting (runs every minute, so a changed interval applies at
+    once): (registry, error or '') for each."""
+    due_before = (now or timezone.now()) - timedelta(seconds=runtime_setting("REGISTRY_AUTO_UPDATE_INTERVAL"))
     outcomes = []
-    for registry in Registry.objects.filter(auto_update=True):
+    due = Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lte=due_before)
+    for registry in Registry.objects.filter(due, auto_update=True):
         try:
             registry_update(registry=registry)
         except ApplicationError as error:

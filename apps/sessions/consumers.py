@@ -9,12 +9,12 @@ import logging
 import websockets
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
 from apps.accounts.selectors import user_policy
 from apps.common.close_codes import CLOSE_FORBIDDEN, CLOSE_IDLE, CLOSE_UPSTREAM_FAILED
 from apps.common.flow_control import flow_control
 from apps.common.realtime import user_group
+from apps.common.runtime_settings import runtime_setting
 from apps.images.choices import StreamProtocol
 from apps.sessions.choices import SessionStatus
 from apps.sessions.proxy import kasmvnc_authorization
@@ -176,7 +176,8 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
     async def _wait_until_running(self, session):
         """The session, re-read once it runs. Woken by its status pushes, and re-read every second
         anyway, since the embedded in-memory channel layer does not cross processes."""
-        deadline = asyncio.get_running_loop().time() + settings.SESSION_START_TIMEOUT_SECONDS
+        timeout = await database_sync_to_async(runtime_setting)("SESSION_START_TIMEOUT_SECONDS")
+        deadline = asyncio.get_running_loop().time() + timeout
         while True:
             self.status_changed.clear()
             current = await database_sync_to_async(session_get)(session.pk)
@@ -188,7 +189,7 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
                 raise SessionNotStarting(f"the session is {current.status}, not starting")
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
-                raise TimeoutError(f"the session did not start in {settings.SESSION_START_TIMEOUT_SECONDS} s")
+                raise TimeoutError(f"the session did not start in {timeout} s")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.status_changed.wait(), timeout=min(1, remaining))
 

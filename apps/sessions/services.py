@@ -27,6 +27,7 @@ from apps.common.hashing import generate_secret, hash_secret
 from apps.common.installation import installation_id
 from apps.common.queues import agent_queue_name, task_enqueue
 from apps.common.realtime import push_after_commit, user_group
+from apps.common.runtime_settings import runtime_setting
 from apps.images.choices import StreamProtocol
 from apps.images.models import Image
 from apps.images.selectors import image_launchable_by
@@ -148,6 +149,7 @@ def session_launch_spec(session: Session) -> dict:
     """Everything the agent needs to start the container, as plain JSON."""
     image = session.image
     started_at = session.start_requested_at or session.created_at
+    start_timeout = runtime_setting("SESSION_START_TIMEOUT_SECONDS")
     return {
         "session_id": session.hex_id,
         "username": session.owner.get_username(),
@@ -164,10 +166,10 @@ def session_launch_spec(session: Session) -> dict:
         "network": image.network,
         "exec_config": image.exec_config or {},
         "tls": image.stream_protocol == StreamProtocol.KASMVNC,
-        "start_timeout": settings.SESSION_START_TIMEOUT_SECONDS,
+        "start_timeout": start_timeout,
         # A launch redelivered later than this (a message held by a killed worker for the broker's
         # visibility timeout) does nothing: by then the sweep has ended the start.
-        "not_after": (started_at + timedelta(seconds=2 * settings.SESSION_START_TIMEOUT_SECONDS)).timestamp(),
+        "not_after": (started_at + timedelta(seconds=2 * start_timeout)).timestamp(),
         "environment": {
             **{str(k): str(v) for k, v in session.environment.items()},
             "VNC_PW": session.vnc_password,
@@ -410,13 +412,12 @@ def sessions_stalled_fail(*, now: datetime | None = None) -> list[Session]:
     """Sessions that have not started in twice SESSION_START_TIMEOUT_SECONDS (re-sent launches
     included, or their agent never came back) end in error, their container removed."""
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=2 * settings.SESSION_START_TIMEOUT_SECONDS)
+    stalled_after = 2 * runtime_setting("SESSION_START_TIMEOUT_SECONDS")
+    cutoff = now - timedelta(seconds=stalled_after)
     starting = Session.objects.filter(status__in=SessionStatus.STARTING_UP, start_requested_at__lt=cutoff)
     stalled = list(starting.select_related("agent", "owner"))
     for session in stalled:
-        session_mark_failed(
-            session=session, reason=f"The session did not start in {2 * settings.SESSION_START_TIMEOUT_SECONDS} s."
-        )
+        session_mark_failed(session=session, reason=f"The session did not start in {stalled_after} s.")
         if session.agent_id:
             task_enqueue("sessions.destroy", session.hex_id, queue=agent_queue_name(session.agent.hostname))
     return stalled

@@ -11,29 +11,43 @@ for (const tab of tabs) tab.addEventListener("click", () => showTab(tab.dataset.
 if (document.querySelector(".errorlist")) showTab("settings");
 else if (location.hash) showTab(location.hash.slice(1));
 
-// CPU in cores and RAM in GiB, so both fit one axis: used, allocated, capacity side by side.
-function datasets(usage) {
-  const memory = (value) => +(value / GIB).toFixed(2);
-  return [
-    { label: "Used", data: [usage.cpu.used, memory(usage.memory.used)], backgroundColor: "#2160c4" },
-    { label: "Allocated", data: [usage.cpu.allocated, memory(usage.memory.allocated)], backgroundColor: "#f59e0b" },
-    { label: "Capacity", data: [usage.cpu.capacity, memory(usage.memory.capacity)], backgroundColor: "#cbd2dc" },
-  ];
+// Two charts, each in its own unit (cores never share an axis with GiB): used, allocated and
+// capacity as bars on an axis that starts at zero.
+const COLORS = { Used: "#2160c4", Allocated: "#f59e0b", Capacity: "#cbd2dc" };
+
+function bars(resource, scale) {
+  const values = [resource.used, resource.allocated, resource.capacity].map((value) => +(value / scale).toFixed(1));
+  return [{ data: values, backgroundColor: Object.values(COLORS) }];
+}
+
+function usageChart(id, unit, resource, scale) {
+  return new Chart(document.getElementById(id), {
+    type: "bar",
+    data: { labels: Object.keys(COLORS), datasets: bars(resource, scale) },
+    options: {
+      indexAxis: "y",
+      animation: false,
+      maintainAspectRatio: false,
+      plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item) => `${item.formattedValue} ${unit}` } } },
+      scales: { x: { beginAtZero: true, title: { display: true, text: unit } } },
+    },
+  });
 }
 
 const usage = JSON.parse(document.getElementById("usage-data").textContent);
-const chart = new Chart(document.getElementById("usage-chart"), {
-  type: "bar",
-  data: { labels: ["CPU (cores)", "RAM (GiB)"], datasets: datasets(usage) },
-  options: { indexAxis: "y", animation: false, maintainAspectRatio: false },
-});
-window.usageChart = chart;
+const charts = {
+  cpu: usageChart("cpu-usage-chart", "cores", usage.cpu, 1),
+  memory: usageChart("memory-usage-chart", "GiB", usage.memory, GIB),
+};
+window.usageCharts = charts;
 
 const agentId = usage.id;
 const refresh = throttled(async () => {
   const fresh = await fetchJson(`/api/console/agents/${agentId}/`);
-  chart.data.datasets = datasets(fresh);
-  chart.update();
+  charts.cpu.data.datasets = bars(fresh.cpu, 1);
+  charts.memory.data.datasets = bars(fresh.memory, GIB);
+  charts.cpu.update();
+  charts.memory.update();
   document.getElementById("cpu-caption").textContent = fresh.cpu.caption;
   document.getElementById("memory-caption").textContent = fresh.memory.caption;
 });

@@ -6,14 +6,22 @@ from datetime import timedelta
 
 import docker
 import pytest
+from django.utils import timezone
 
 from apps.agents.choices import AgentImageStatus, AgentStatus
 from apps.agents.labels import AGENT_LABEL, INSTALLATION_LABEL, SESSION_LABEL
 from apps.agents.local_images import RECIPES, local_image_build
-from apps.agents.models import Agent, AgentImage
-from apps.agents.services import agents_mark_offline, manager_token_rotate
+from apps.agents.models import Agent, AgentImage, AgentStat
+from apps.agents.services import (
+    agents_checkin_interval_changed,
+    agents_mark_offline,
+    manager_token_rotate,
+    manager_token_write,
+)
 from apps.agents.tasks import agents_dispatch_image_sync_task
+from apps.common.hashing import hash_secret
 from apps.common.installation import installation_id
+from apps.common.runtime_settings import runtime_settings_save
 from apps.images.models import Image
 from tests.workers import Workers, wait_for, worker_env
 
@@ -107,4 +115,38 @@ def test_agents_pull_the_defined_images_and_report_each_result(
     wait_for(
         lambda: AgentImage.objects.filter(reference=BUSYBOX.tag, status=AgentImageStatus.PRESENT).count() == 2,
         what="busybox marked present from the check-ins",
+    )
+
+
+def test_a_running_agent_takes_a_new_checkin_interval_and_a_token_rotated_in_the_console(
+    workers, token, second_docker_url, tmp_path, settings, client, admin_user_with_console
+):
+    """As under `make up`: the agent reads its token file at each check-in, the console's rotation
+    writes that file, and a changed check-in interval reaches the running worker."""
+    token_file = tmp_path / "manager_token"
+    manager_token_write(token_file, token)
+    workers.start_agent("host-b", second_docker_url, token_file=token_file)
+    host = wait_for(lambda: agent_named("host-b"), what="host-b to register")
+    assert host.manager_token.token_hash == hash_secret(token)
+
+    def checkins_within(seconds: float) -> int:
+        since = timezone.now()
+        time.sleep(seconds)
+        return AgentStat.objects.filter(agent=host, recorded_at__gt=since).count()
+
+    assert checkins_within(4) >= 3  # started at the workers' 1 s
+    runtime_settings_save({"AGENT_CHECKIN_INTERVAL": 5})
+    agents_checkin_interval_changed(5)
+    time.sleep(2)  # the message reaches the worker, and a check-in already on its way lands
+    assert checkins_within(10.5) <= 3
+
+    settings.MANAGER_TOKEN_FILE = str(token_file)
+    client.force_login(admin_user_with_console)
+    client.post("/console/manager-token/rotate/")
+    new_token = token_file.read_text()
+    assert new_token != token
+    wait_for(
+        lambda: Agent.objects.filter(pk=host.pk, manager_token__token_hash=hash_secret(new_token)).exists(),
+        timeout=15,
+        what="the agent to present the rotated token",
     )

@@ -98,6 +98,27 @@ def test_stats_api_returns_the_requested_window(console, busy_agent):
     assert console.get(url, {"hours": "a day"}).status_code == 400
 
 
+def test_a_long_history_is_averaged_into_buckets_for_the_charts(console, busy_agent):
+    now = timezone.now()
+    rows = [
+        AgentStat(
+            agent=busy_agent,
+            recorded_at=now - timedelta(seconds=30 * i),
+            cpu_percent=20 if i % 2 else 40,
+            memory_used=GIB * (1 if i % 2 else 3),
+            memory_total=16 * GIB,
+            disk_used=GIB,
+            disk_total=10 * GIB,
+        )
+        for i in range(2880)  # a day of 30-second check-ins
+    ]
+    AgentStat.objects.bulk_create(rows)
+    series = console.get(f"/api/console/agents/{busy_agent.hex_id}/stats/", {"hours": 24}).json()
+    assert len(series["timestamps"]) == 240 and series["bucket_seconds"] == 360
+    assert set(series["cpu_percent"][1:-1]) == {30.0} and set(series["memory_used"][1:-1]) == {2 * GIB}
+    assert (series["memory_total"], series["disk_total"]) == (16 * GIB, 10 * GIB)
+
+
 def test_rotating_the_token_from_the_console_shows_it_once(console):
     page = console.post(reverse("agents:rotate-token")).content.decode()
     token = page.split('id="manager-token">')[1].split("<")[0]

@@ -20,7 +20,7 @@ def session_container(docker_url, built_images):
 
 
 def test_report_matches_docker_info_and_psutil(docker_url, session_container):
-    report = host_report_collect(hostname="here", address="127.0.0.1", docker_url=docker_url)
+    report = host_report_collect(hostname="here", address="127.0.0.1", docker_url=docker_url, checkin_interval=30)
     info = docker.DockerClient(base_url=docker_url).info()
     assert (report.docker_version, report.cores, report.memory_total) == (
         info["ServerVersion"],

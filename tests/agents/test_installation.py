@@ -49,7 +49,7 @@ def test_a_check_in_reconciles_only_this_installations_containers_on_this_agent(
         for owner, (install, agent) in owners.items()
     }
     try:
-        report = host_report_collect(hostname=name, address="127.0.0.1", docker_url=docker_url)
+        report = host_report_collect(hostname=name, address="127.0.0.1", docker_url=docker_url, checkin_interval=30)
         for container in containers.values():
             cache.delete(f"sessions:orphan-seen:{container.id}")
         with django_capture_on_commit_callbacks() as callbacks:

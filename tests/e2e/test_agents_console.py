@@ -61,29 +61,38 @@ def test_agents_list_updates_without_a_reload(console_page, server, busy_agent, 
     console_page.locator("tr[data-agent=second-host]").wait_for(timeout=10_000)
 
 
-def test_agent_detail_draws_the_usage_chart_and_lists_gpus(console_page, server, busy_agent):
+def test_agent_detail_draws_the_usage_chart_and_lists_gpus(console_page, server, busy_agent, tmp_path):
     console_page.goto(f"{server}/console/agents/{busy_agent.hex_id}/")
+    console_page.screenshot(path=tmp_path / "agent-usage.png", full_page=True)
     assert console_page.locator("#cpu-caption").inner_text() == "5 of 12 CPUs allocated"
-    data = console_page.evaluate("window.usageChart.data.datasets.map(d => [d.label, d.data[0]])")
-    assert data == [["Used", 1.5], ["Allocated", 5], ["Capacity", 12]]
+    # Cores and GiB on charts of their own, each axis named by its unit.
+    charts = "Object.entries(window.usageCharts).map(([k, c]) => [k, c.data.labels, c.data.datasets[0].data, {}])"
+    data = console_page.evaluate(charts.replace(", {}]", ", c.options.scales.x.title.text]"))
+    assert data == [
+        ["cpu", ["Used", "Allocated", "Capacity"], [1.5, 5, 12], "cores"],
+        ["memory", ["Used", "Allocated", "Capacity"], [2, 2, 16], "GiB"],
+    ]
     console_page.click("[data-tab=gpus]")
     gpus = console_page.locator("#gpus").inner_text()
     assert "NVIDIA H100 80GB HBM3" in gpus and "41 °C" in gpus and "7 %" in gpus
 
 
-def test_agent_settings_are_saved_from_the_edit_form(console_page, server, busy_agent):
+def test_agent_settings_are_saved_from_the_edit_form(console_page, server, busy_agent, tmp_path):
     console_page.goto(f"{server}/console/agents/{busy_agent.hex_id}/")
     console_page.click("[data-tab=settings]")
-    console_page.uncheck("#id_enabled")
+    console_page.screenshot(path=tmp_path / "agent-settings.png", full_page=True)
+    enabled = console_page.get_by_label("Enabled: takes new sessions")
+    assert enabled.is_checked()
+    enabled.uncheck()
     console_page.fill("#id_cores_override", "24")
     console_page.click("#tab-settings button[type=submit]")
     console_page.wait_for_selector("text=Saved the settings of gpu-host.")
     assert "disabled (draining)" in console_page.content()
 
 
-def test_dashboard_chart_renders_the_history(console_page, server, busy_agent, token):
+def test_dashboard_chart_renders_the_history(console_page, server, busy_agent, token, tmp_path):
     now = timezone.now()
-    for minutes_ago in (20, 10, 5):
+    for minutes_ago in (30, 20, 10):  # each in its own 6-minute bucket of the day
         report = host_report("gpu-host", cpu_percent=float(minutes_ago))
         off_loop(
             agent_checkin, token=token, credential=CREDENTIAL, report=report, now=now - timedelta(minutes=minutes_ago)
@@ -91,10 +100,23 @@ def test_dashboard_chart_renders_the_history(console_page, server, busy_agent, t
     console_page.goto(f"{server}/console/dashboard/")
     console_page.wait_for_function("Number(document.body.dataset.historyPoints) >= 4")
     cpu = console_page.evaluate("window.historyCharts.cpu.data.datasets[0].data")
-    assert cpu == [20, 10, 5, 25]  # the three back-dated check-ins, then the fixture's at "now"
+    assert cpu == [30, 20, 10, 25]  # the three back-dated check-ins, then the fixture's at "now"
     drawn = console_page.evaluate(
         "(() => { const c = document.getElementById('cpu-history');"
         " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
         " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; })()"
     )
     assert drawn > 500, "the CPU history canvas is blank"
+    # Legible at a glance: short time labels, one unit per axis, tops at the capacity, sized to the page.
+    axes = console_page.evaluate(
+        "Object.values(window.historyCharts).map(c => [c.options.scales.y.title.text, c.scales.y.max,"
+        " c.scales.x.ticks.map(t => t.label)])"
+    )
+    assert [(unit, top) for unit, top, _labels in axes] == [("%", 100), ("GiB", 16), ("GiB", 100)]
+    assert all(len(label) <= 8 and ":" in label for _unit, _top, labels in axes for label in labels)
+    width = console_page.evaluate("document.querySelector('main').clientWidth")
+    for name in ("cpu-history", "memory-history", "disk-history"):
+        box = console_page.locator(f"#{name}").bounding_box()
+        assert box["width"] <= width / 2 and box["height"] == 240
+    assert "Each point averages 6 minutes." in console_page.locator("#history-resolution").inner_text()
+    console_page.screenshot(path=tmp_path / "dashboard.png", full_page=True)

@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from apps.common.errors import ApplicationError
 from apps.common.units import GIB
@@ -202,7 +205,7 @@ def test_removing_a_registry_keeps_its_installed_workspaces(tmp_path):
     assert Image.objects.filter(pk=image.pk).exists() and not RegistryWorkspace.objects.exists()
 
 
-def test_auto_update_runs_for_enabled_registries_only(tmp_path):
+def test_auto_update_runs_for_enabled_registries_only(tmp_path, settings):
     enabled_dir, disabled_dir = tmp_path / "on", tmp_path / "off"
     write_registry(enabled_dir, [workspace_entry("on/one:1")], name="On")
     write_registry(disabled_dir, [workspace_entry("off/one:1")], name="Off")
@@ -212,7 +215,9 @@ def test_auto_update_runs_for_enabled_registries_only(tmp_path):
         disabled = registry_add(url=url + "off/")
         write_registry(enabled_dir, [workspace_entry("on/one:1"), workspace_entry("on/two:1")], name="On")
         write_registry(disabled_dir, [workspace_entry("off/one:1"), workspace_entry("off/two:1")], name="Off")
-        outcomes = registries_auto_update()
+        # Both were read when added: due once the interval has passed.
+        due = timezone.now() + timedelta(seconds=settings.REGISTRY_AUTO_UPDATE_INTERVAL)
+        outcomes = registries_auto_update(now=due)
     assert [(registry.pk, error) for registry, error in outcomes] == [(enabled.pk, "")]
     assert enabled.workspaces.count() == 2 and disabled.workspaces.count() == 1
 

@@ -39,6 +39,8 @@ class Command(BaseCommand):
             raise CommandError("The celery command is missing; install requirements.txt in this environment.")
         env = {**os.environ, "AGENT_NAME": name, "AGENT_ADDRESS": address, "DOCKER_URL": docker_url}
         env["MANAGER_TOKEN"] = token
+        if token_file:  # re-read at each check-in: a rotation written there needs no restart
+            env["MANAGER_TOKEN_FILE"] = str(token_file.resolve())
         credential_file = credential_file or settings.DATA_DIR / "agent-credentials" / name
         env["AGENT_CREDENTIAL"] = agent_credential_load_or_create(credential_file)
         queues = f"{agent_queue_name(name)},{AGENTS_BROADCAST_QUEUE}"
