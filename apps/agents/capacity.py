@@ -9,6 +9,7 @@ override replaces it, which allows oversubscription; but no single request may e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from apps.common.units import GIB
 
@@ -35,7 +36,7 @@ class AgentCapacity:
     physical: Resources
     overrides: Resources = Resources()
 
-    @property
+    @cached_property  # read for every candidate of every placement: made once per snapshot
     def capacity(self) -> Resources:
         return Resources(
             cores=self.overrides.cores or self.physical.cores,
@@ -54,6 +55,19 @@ def allocated(reservations: list[Resources]) -> Resources:
 
 def free(agent: AgentCapacity, reserved: Resources) -> Resources:
     return agent.capacity - reserved
+
+
+def fits(agent: AgentCapacity, reserved: Resources, request: Resources) -> bool:
+    """`shortfall(...) is None`, without building the reasons: the scheduler asks it of every agent."""
+    physical, capacity = agent.physical, agent.capacity
+    return (
+        request.gpus <= physical.gpus
+        and request.cores <= physical.cores
+        and request.memory <= physical.memory
+        and reserved.gpus + request.gpus <= capacity.gpus
+        and reserved.cores + request.cores <= capacity.cores + CORE_TOLERANCE
+        and reserved.memory + request.memory <= capacity.memory
+    )
 
 
 def shortfall(agent: AgentCapacity, reserved: Resources, request: Resources) -> str | None:

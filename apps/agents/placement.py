@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from apps.agents.capacity import AgentCapacity, Resources, free
+from apps.agents.capacity import AgentCapacity, Resources
 
 Key = TypeVar("Key")
 
@@ -30,7 +30,7 @@ def placement_order(candidates: list[PlacementCandidate], policy: str) -> list[P
 
 def _free_cores_share(candidate: PlacementCandidate) -> float:
     total = candidate.capacity.capacity.cores
-    return free(candidate.capacity, candidate.reserved).cores / total if total else 0
+    return (total - candidate.reserved.cores) / total if total else 0
 
 
 def zone_policy(zone_policies: set[str], default: str) -> str:

@@ -93,7 +93,7 @@ def session_request(
         session = Session.objects.create(
             owner=user,
             image=image,
-            agent=agent,
+            agent_id=agent.pk,
             status=SessionStatus.PROVISIONING,
             reserved_cores=image.cores,
             reserved_memory=image.memory,

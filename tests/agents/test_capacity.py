@@ -1,5 +1,7 @@
 """Capacity arithmetic, with the worked examples of Kasm's Docker Agents page."""
 
+import itertools
+
 import pytest
 
 from apps.agents.capacity import (
@@ -8,6 +10,7 @@ from apps.agents.capacity import (
     Resources,
     allocated,
     allocation_summary,
+    fits,
     sessions_that_fit,
     shortfall,
 )
@@ -81,3 +84,20 @@ def test_fractional_cores_add_up():
     agent = AgentCapacity(physical=Resources(cores=2, memory=8 * GIB))
     half = Resources(cores=0.5, memory=GIB // 8)
     assert sessions_that_fit(agent, allocated([half, half, half]), half) == 1
+
+
+def test_fits_agrees_with_shortfall_on_every_case():
+    """The scheduler's fast check and the reasons it gives must never disagree."""
+    values = {
+        "physical": [Resources(4, 8 * GIB, 0), Resources(8, 16 * GIB, 1)],
+        "overrides": [Resources(), Resources(16, 4 * GIB, 2)],
+        "reserved": [Resources(), Resources(3.5, 4 * GIB, 1), Resources(8, 16 * GIB, 2)],
+        "request": [Resources(0.5, GIB), Resources(4, 8 * GIB, 1), Resources(9, GIB), Resources(1, 17 * GIB)],
+    }
+    for physical, overrides, reserved, request in itertools.product(*values.values()):
+        agent = AgentCapacity(physical=physical, overrides=overrides)
+        assert fits(agent, reserved, request) == (shortfall(agent, reserved, request) is None), (
+            agent,
+            reserved,
+            request,
+        )

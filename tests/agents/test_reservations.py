@@ -57,3 +57,33 @@ def test_twenty_concurrent_claims_on_an_agent_that_fits_ten_grant_exactly_ten():
     assert outcomes.count(None) == 10
     host.refresh_from_db()
     assert (host.reserved_cores, host.reserved_sessions) == (10, 10)
+
+
+@pytest.mark.django_db
+def test_the_claim_in_the_database_applies_overrides_and_the_physical_limit():
+    oversubscribed = agent(cores=4, memory=64 * GIB, cores_override=8)
+    for _ in range(8):
+        assert agent_reserve_capacity(agent_id=oversubscribed.pk, request=ONE_CPU_ONE_GB) is None
+    assert "free cores" in agent_reserve_capacity(agent_id=oversubscribed.pk, request=ONE_CPU_ONE_GB)
+    big = Resources(cores=5, memory=GIB)
+    roomy = agent("roomy", cores=4, memory=64 * GIB, cores_override=16)
+    assert agent_reserve_capacity(agent_id=roomy.pk, request=big) == "has 4 physical cores; the image needs 5"
+    capped = agent("capped", cores=8, memory=8 * GIB, memory_override=2 * GIB)
+    assert agent_reserve_capacity(agent_id=capped.pk, request=ONE_CPU_ONE_GB) is None
+    assert agent_reserve_capacity(agent_id=capped.pk, request=ONE_CPU_ONE_GB) is None
+    assert "free memory" in agent_reserve_capacity(agent_id=capped.pk, request=ONE_CPU_ONE_GB)
+    gpu_host = agent("gpu", cores=8, memory=8 * GIB, gpus=1)
+    one_gpu = Resources(cores=1, memory=GIB, gpus=1)
+    assert agent_reserve_capacity(agent_id=gpu_host.pk, request=one_gpu) is None
+    assert agent_reserve_capacity(agent_id=gpu_host.pk, request=one_gpu) == "has 0 free GPUs; the image needs 1"
+    for host, cores, sessions in ((oversubscribed, 8, 8), (roomy, 0, 0), (capped, 2, 2), (gpu_host, 1, 1)):
+        host.refresh_from_db()
+        assert (host.reserved_cores, host.reserved_sessions) == (cores, sessions)
+
+
+@pytest.mark.django_db
+def test_fractional_cores_fill_an_agent_exactly():
+    host = agent(cores=1, memory=64 * GIB)
+    tenth = Resources(cores=0.1, memory=GIB)
+    assert [agent_reserve_capacity(agent_id=host.pk, request=tenth) for _ in range(10)] == [None] * 10
+    assert "free cores" in agent_reserve_capacity(agent_id=host.pk, request=tenth)

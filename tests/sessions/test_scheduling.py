@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
 
-from apps.agents.models import Zone
+from apps.agents.models import Agent, Zone
 from apps.common.errors import ApplicationError
 from apps.common.units import GIB
 from apps.images.models import Image
@@ -191,3 +191,19 @@ def test_a_workspace_with_a_network_goes_only_where_the_engine_has_it(alice, ima
     image.save()
     with pytest.raises(NoCapacity, match="has the Docker network 'missing-net' that 'Busybox' joins"):
         session_request(user=alice, image=image)
+
+
+def test_a_recent_snapshot_never_places_on_a_drained_agent_nor_refuses_freed_capacity(alice, image, django_user_model):
+    """Placement reads agents from a per-process snapshot; the claim and any refusal go by the database."""
+    first = agent("first", cores=4, memory=8 * GIB, images_present=[image.docker_image])  # always tried first
+    second = agent("second", cores=4, memory=8 * GIB)
+    assert session_request(user=alice, image=image).session.agent_id == first.pk
+    Agent.objects.filter(pk=first.pk).update(enabled=False)  # drained within the snapshot's half second
+    bob = django_user_model.objects.create_user(username="bob@example.com")
+    assert session_request(user=bob, image=image).session.agent_id == second.pk
+    Agent.objects.filter(pk=second.pk).update(reserved_cores=4)  # full, by another process's claims
+    carol = django_user_model.objects.create_user(username="carol@example.com")
+    with pytest.raises(NoCapacity, match="'second' has 0 free cores"):
+        session_request(user=carol, image=image)
+    Agent.objects.filter(pk=second.pk).update(reserved_cores=0)  # freed by another process
+    assert session_request(user=carol, image=image).session.agent_id == second.pk
