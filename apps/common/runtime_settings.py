@@ -66,6 +66,14 @@ RUNTIME_SETTINGS: tuple[RuntimeSettingSpec, ...] = (
         3600,
     ),
     RuntimeSettingSpec(
+        "SESSION_LINK_LIFETIME_SECONDS",
+        "Sessions",
+        "Session link lifetime (seconds)",
+        "How long a kasm_url from the Developer API opens its session without a login; each opens it once.",
+        10,
+        DAY,
+    ),
+    RuntimeSettingSpec(
         "AGENT_CHECKIN_INTERVAL",
         "Agents",
         "Check-in interval (seconds)",

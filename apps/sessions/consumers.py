@@ -115,7 +115,10 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
 
     async def _access(self, kasm_id):
         return await database_sync_to_async(session_for_proxy)(
-            kasm_id=kasm_id, user=self.scope.get("user"), cookies=self.scope.get("cookies", {})
+            kasm_id=kasm_id,
+            user=self.scope.get("user"),
+            cookies=self.scope.get("cookies", {}),
+            browser_session=self.scope.get("session"),
         )
 
     async def receive(self, text_data=None, bytes_data=None) -> None:

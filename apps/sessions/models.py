@@ -69,3 +69,16 @@ class ShareViewer(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user} watching {self.session_id}"
+
+
+class SessionLink(BaseModel):
+    """A one-time, short-lived link that opens one session in any browser without a login: the
+    `kasm_url` of request_kasm and get_kasm_status. Only the token's hash is kept."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"link to {self.session_id} ({'used' if self.used_at else 'unused'})"

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from apps.accounts.selectors import user_policy
 from apps.common.hashing import secret_matches
 from apps.sessions.choices import SessionStatus
+from apps.sessions.links import session_link_granted
 from apps.sessions.models import Session
 from apps.sessions.sharing import share_viewer_active, share_viewer_by_token
 
@@ -32,16 +33,17 @@ class ProxyAccess:
     view_only: bool
 
 
-def session_for_proxy(*, kasm_id, user, cookies: dict) -> ProxyAccess | None:
-    """The running (or still starting) session the request may reach: its owner's login or the API's
-    cookies `username` + `session_token`, or a viewer's login or join_kasm token (view-only). Anyone
-    else gets None."""
+def session_for_proxy(*, kasm_id, user, cookies: dict, browser_session=None) -> ProxyAccess | None:
+    """The running (or still starting) session the request may reach: its owner's login, a browser
+    that opened one of its links, or the API's cookies `username` + `session_token`; or a viewer's
+    login or join_kasm token (view-only). Anyone else gets None."""
     session = session_get(kasm_id)
     if session is None or not (session.status in SessionStatus.STARTING_UP or session_is_reachable(session)):
         return None
     token, username = cookies.get("session_token", ""), cookie_text(cookies.get("username", ""))
-    if user is not None and user.is_authenticated and user.pk == session.owner_id:
-        return ProxyAccess(session=session, user_id=user.pk, view_only=False)
+    owner_login = user is not None and user.is_authenticated and user.pk == session.owner_id
+    if owner_login or session_link_granted(browser_session, session):
+        return ProxyAccess(session=session, user_id=session.owner_id, view_only=False)
     if token and username == session.owner.get_username() and secret_matches(token, session.session_token_hash):
         return ProxyAccess(session=session, user_id=session.owner_id, view_only=False)
     viewer = share_viewer_active(session, user) or share_viewer_by_token(session, username, token)

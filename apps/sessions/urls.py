@@ -8,6 +8,7 @@ urlpatterns = [
     path("workspaces/default/launch/", views.session_launch, name="session-launch-default"),
     path("sessions/", views.my_sessions, name="my-sessions"),
     path("session/<hex:kasm_id>/", views.session_view, name="session-view"),
+    path("connect/<hex:kasm_id>/<str:user_id>/<str:token>/", views.session_connect, name="session-connect"),
     path("session/<hex:kasm_id>/status/", views.session_status, name="session-status"),
     path("session/<hex:kasm_id>/keepalive/", views.session_keepalive_view, name="session-keepalive"),
     path("session/<hex:kasm_id>/share/", views.session_share_view, name="session-share"),

@@ -1,7 +1,8 @@
-from functools import partial
+from functools import partial, wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -13,6 +14,7 @@ from apps.common.views import action_then_redirect
 from apps.images.models import Image
 from apps.images.selectors import images_launchable_by
 from apps.sessions.choices import SessionStatus
+from apps.sessions.links import LinkRefused, session_link_consume, session_link_grant, session_link_granted
 from apps.sessions.proxy import SANDBOX_HEADERS, viewer_may_fetch, workspace_fetch, workspace_serves_http
 from apps.sessions.selectors import (
     session_for_proxy,
@@ -70,17 +72,51 @@ def session_launch(request, image_id=None):
 
 
 def _own_session(request, kasm_id):
+    """The session, for its owner or for a browser that opened one of its links."""
     session = session_get(kasm_id)
-    if session is None or session.owner_id != request.user.pk:
+    if session is None or not (session.owner_id == request.user.pk or session_link_granted(request.session, session)):
         raise Http404("No such session of yours.")
     return session
 
 
-@login_required
+def owner_or_link_required(view):
+    """Like login_required, but a browser that opened one of the session's links passes too."""
+
+    @wraps(view)
+    def guarded(request, kasm_id, *args, **kwargs):
+        session = session_get(kasm_id)
+        if not request.user.is_authenticated and not (session and session_link_granted(request.session, session)):
+            return redirect_to_login(request.get_full_path())
+        return view(request, kasm_id, *args, **kwargs)
+
+    return guarded
+
+
+@owner_or_link_required
 def session_view(request, kasm_id):
-    """Progress while the session starts, then the desktop full-window."""
-    context = {"session": _own_session(request, kasm_id), "sharing_allowed": user_policy(request.user).allow_sharing}
+    """Progress while the session starts, then the desktop full-window. A browser that came by a
+    link (no login) gets the session only: no sharing, no other pages."""
+    session = _own_session(request, kasm_id)
+    by_link = not request.user.is_authenticated
+    context = {
+        "session": session,
+        "sharing_allowed": not by_link and user_policy(session.owner).allow_sharing,
+        "by_link": by_link,
+    }
     return render(request, "sessions/session.html", context)
+
+
+def session_connect(request, kasm_id, user_id: str, token: str):
+    """A kasm_url opened in a browser. The GET only shows the page, which posts at once (a link
+    scanner that fetches it uses nothing up); the POST uses the link and opens the session."""
+    if request.method != "POST":
+        return render(request, "sessions/connect.html")
+    try:
+        session = session_link_consume(kasm_id=kasm_id, token=token)
+    except LinkRefused as error:
+        return render(request, "sessions/link_refused.html", {"message": error.message}, status=410)
+    session_link_grant(request.session, session)
+    return redirect("session-view", kasm_id=session.pk)
 
 
 @login_required
@@ -123,13 +159,13 @@ def share_view(request, share_id):
     return render(request, "sessions/share.html", {"session": session, "joined": joined})
 
 
-@login_required
+@owner_or_link_required
 def session_status(request, kasm_id):
     session = _own_session(request, kasm_id)
     return JsonResponse({"status": session.status, "message": session.status_message})
 
 
-@login_required
+@owner_or_link_required
 @require_POST
 def session_keepalive_view(request, kasm_id):
     try:
@@ -139,21 +175,22 @@ def session_keepalive_view(request, kasm_id):
     return JsonResponse({"expires_at": session.expires_at.isoformat()})
 
 
-@login_required
+@owner_or_link_required
 @require_POST
 def session_delete(request, kasm_id):
-    session_destroy(session=_own_session(request, kasm_id), reason="deleted by its owner")
+    session = _own_session(request, kasm_id)
+    session_destroy(session=session, reason="deleted by its owner")
     messages.success(request, "The session is being deleted.")
-    return redirect("my-sessions")
+    return redirect("my-sessions") if request.user.is_authenticated else redirect("session-view", kasm_id=session.pk)
 
 
-@login_required
+@owner_or_link_required
 @require_POST
 def session_pause_view(request, kasm_id):
     return _lifecycle_action(request, kasm_id, session_pause, "The session is being paused.")
 
 
-@login_required
+@owner_or_link_required
 @require_POST
 def session_resume_view(request, kasm_id):
     """Resume, then show the session: its page connects the desktop once it runs again."""
@@ -164,6 +201,10 @@ def session_resume_view(request, kasm_id):
 
 def _lifecycle_action(request, kasm_id, action, done: str):
     session = _own_session(request, kasm_id)
+    if not request.user.is_authenticated:  # a browser that came by a link has only this session's page
+        return action_then_redirect(
+            request, lambda: action(session=session), done=done, to="session-view", kasm_id=kasm_id
+        )
     return action_then_redirect(request, lambda: action(session=session), done=done, to="my-sessions")
 
 
@@ -176,7 +217,9 @@ def workspace_http(request, kasm_id, path=""):
     """The session proxy for HTTP: the web client a KasmVNC-style workspace serves itself, sandboxed
     (see apps/sessions/proxy.py). Owner and viewers as for the WebSocket; viewers reach only the
     client's static files."""
-    access = session_for_proxy(kasm_id=kasm_id, user=request.user, cookies=request.COOKIES)
+    access = session_for_proxy(
+        kasm_id=kasm_id, user=request.user, cookies=request.COOKIES, browser_session=request.session
+    )
     if access is None:
         return _plain("Not your session, or it is not running.", status=403)
     if not workspace_serves_http(access.session):

@@ -14,7 +14,8 @@ function show(status, message) {
   if (status === "running" && desktop.hidden) {
     desktop.hidden = false;
     connectDesktop(desktop, { path: desktop.dataset.path, viewOnly: false, onIdle: showIdleNotice });
-    document.getElementById("share-panel").hidden = false;
+    const sharePanel = document.getElementById("share-panel"); // absent for a browser that came by a link
+    if (sharePanel) sharePanel.hidden = false;
     document.getElementById("session-progress").hidden = true;
   }
   const paused = status === "paused";

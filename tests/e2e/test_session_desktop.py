@@ -3,6 +3,8 @@
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from apps.accounts.services import api_key_create
+from apps.sessions.api.public_format import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from tests.e2e.conftest import log_in
@@ -75,3 +77,28 @@ def test_the_tile_returns_to_the_running_desktop_and_pause_then_resume_draws_it_
     # The X server of the first start left its lock in /tmp; the desktop must come back anyway.
     wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=90, what="the desktop drawn after resume")
     assert Session.objects.get().status == SessionStatus.RUNNING
+
+
+def test_a_kasm_url_opens_the_desktop_in_a_fresh_browser_once(browser, page, platform, alice, desktop_image):
+    """A portal's hand-off: request_kasm, then its kasm_url opened where nobody ever logged in."""
+    issued = api_key_create(name="portal")
+    body = {"api_key": issued.api_key.key, "api_key_secret": issued.secret}
+    body |= {"user_id": user_public_id(alice), "image_id": desktop_image.hex_id}
+    answer = page.request.post(f"{platform}/api/public/request_kasm", data=body)  # sets no cookie
+    kasm_url = answer.json()["kasm_url"]
+    assert kasm_url.startswith("/#/connect/kasm/") and page.context.cookies() == []
+
+    page.goto(f"{platform}{kasm_url}")  # the start page, which sends the fragment on
+    page.wait_for_url("**/session/*/")
+    wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=120, what="the desktop drawn")
+    page.goto(f"{platform}/")
+    assert "/accounts/login/" in page.url  # the link opened that session, not alice's account
+
+    again = browser.new_context()
+    try:
+        second = again.new_page()
+        second.goto(f"{platform}{kasm_url}")
+        second.wait_for_selector("#link-refused")
+        assert "was used already" in second.locator("#link-refused").inner_text()
+    finally:
+        again.close()

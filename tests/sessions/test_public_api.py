@@ -1,5 +1,7 @@
 """The Kasm-compatible Developer API: shapes, permissions and every error a client can cause."""
 
+import base64
+
 import pytest
 from django.contrib.auth.models import Group
 
@@ -298,3 +300,23 @@ def test_request_kasm_accepts_kasm_style_language_and_time_zone(api, alice, imag
     body |= {"client_language": "de-DE", "client_timezone": "America/Argentina/Buenos_Aires"}
     assert api("request_kasm", body).status_code == 200
     assert Session.objects.get().environment == {"LANG": "de-DE", "TZ": "America/Argentina/Buenos_Aires"}
+
+
+def test_the_key_may_come_as_http_basic_auth_and_a_wrong_one_is_401(client, key, alice):
+    def get_users(authorization: str):
+        return client.post(
+            "/api/public/get_users", {}, content_type="application/json", HTTP_AUTHORIZATION=authorization
+        )
+
+    credentials = base64.b64encode(f"{key['api_key']}:{key['api_key_secret']}".encode()).decode()
+    answer = get_users(f"Basic {credentials}")
+    assert answer.status_code == 200 and ALICE in [user["username"] for user in answer.json()["users"]]
+    wrong = base64.b64encode(f"{key['api_key']}:not-the-secret".encode()).decode()
+    for authorization in (
+        f"Basic {wrong}",
+        "Basic !!!",
+        f"Bearer {credentials}",
+        "Basic " + base64.b64encode(b"x").decode(),
+    ):
+        refused = get_users(authorization)
+        assert refused.status_code == 401 and refused.json()["error_message"]

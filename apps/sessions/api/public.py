@@ -5,6 +5,7 @@ Every failure is a non-2xx status with `{"error_message": ...}`; bad input is a 
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import uuid
@@ -42,6 +43,7 @@ from apps.images.models import Image
 from apps.sessions.api import public_format as fmt
 from apps.sessions.choices import SessionStatus
 from apps.sessions.exec_commands import ExecRefused, exec_user_checked
+from apps.sessions.links import session_link_create
 from apps.sessions.models import Session
 from apps.sessions.selectors import session_get
 from apps.sessions.services import (
@@ -100,7 +102,9 @@ def _public_api_call(request, name: str):
         return _error(400, "The body must be a JSON object.")
     body = _nulls_dropped(body)
     try:
-        api_key = _api_key(body, address=client_address(request.META))
+        api_key = _api_key(
+            body, address=client_address(request.META), authorization=request.headers.get("Authorization")
+        )
     except TooManyFailures as error:
         return _error(429, error.message)
     except ApplicationError as error:
@@ -154,17 +158,34 @@ def _nulls_dropped(body: dict, depth: int = 3) -> dict:
     }
 
 
-def _api_key(body: dict, *, address: str) -> ApiKey:
-    """The key the body authenticates with; failures count against the key and the address."""
-    identities = {"key": _text(body, "api_key"), "address": address}
+def _api_key(body: dict, *, address: str, authorization: str | None) -> ApiKey:
+    """The key the request authenticates with: HTTP Basic `api_key:api_key_secret` (as Kasm's newer
+    clients send it), else the body's fields. Failures count against the key and the address."""
+    key, secret = _basic_credentials(authorization) if authorization else (_text(body, "api_key"), None)
+    identities = {"key": key, "address": address}
     failures_check("api_key", identities)
     try:
-        api_key = api_key_authenticate(key=identities["key"], secret=_text(body, "api_key_secret"))
+        api_key = api_key_authenticate(key=key, secret=_text(body, "api_key_secret") if secret is None else secret)
     except ApplicationError:
         failure_record("api_key", identities)
         raise
     failures_clear("api_key", {"key": identities["key"]})
     return api_key
+
+
+def _basic_credentials(authorization: str) -> tuple[str, str]:
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        raise ApplicationError("The Authorization header must be Basic base64(api_key:api_key_secret).")
+    try:
+        key, separator, secret = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        raise ApplicationError(
+            "The Authorization header's credentials are not valid base64 of api_key:api_key_secret."
+        ) from None
+    if not separator:
+        raise ApplicationError("The Authorization header must carry api_key:api_key_secret.")
+    return key, secret
 
 
 def _error(status: int, message: str) -> JsonResponse:
@@ -273,18 +294,20 @@ def request_kasm(api_key: ApiKey, body: dict) -> dict:
         "user_id": fmt.user_public_id(user),
         "username": user.username,
         "session_token": requested.session_token,
-        "kasm_url": fmt.kasm_url(session),
+        "kasm_url": session_link_create(session=session, user_public_id=fmt.user_public_id(user)),
     }
 
 
 @call("get_kasm_status", P.SESSIONS_VIEW)
 def get_kasm_status(api_key: ApiKey, body: dict) -> dict:
-    session = _session(body, _acting_user(api_key, body))
+    """Each answer carries a new self-opening kasm_url, as Kasm's does."""
+    user = _acting_user(api_key, body)
+    session = _session(body, user)
     answer = {
         "operational_status": session.status,
         "operational_message": session.status_message,
         "operational_progress": fmt.progress(session.status),
-        "kasm_url": fmt.kasm_url(session),
+        "kasm_url": session_link_create(session=session, user_public_id=fmt.user_public_id(user)),
         "current_time": fmt.api_date(timezone.now()),
     }
     if session.status == SessionStatus.RUNNING:

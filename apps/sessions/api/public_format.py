@@ -30,10 +30,6 @@ def api_date(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f") if value else None
 
 
-def kasm_url(session: Session) -> str:
-    return f"/session/{session.hex_id}/"
-
-
 def image_dict(image: Image, *, present_on: set[str] | None = None) -> dict:
     return {
         "image_id": image.hex_id,
