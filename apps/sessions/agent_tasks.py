@@ -71,22 +71,24 @@ def session_pause_task(session_id: str) -> None:
     task_enqueue("sessions.paused", agent_identity(), session_id)
 
 
-@shared_task(name="sessions.exec", time_limit=300)
-def session_exec_task(session_id: str, exec_config: dict) -> dict:
-    """run a command in the session's container; the caller waits for the result."""
+@shared_task(name="sessions.exec", time_limit=3600, ignore_result=True)
+def session_exec_task(session_id: str, command_id: str, exec_config: dict) -> None:
+    """Run a command in the session's container and report its outcome to the manager."""
     container = container_find(settings.DOCKER_URL, label=SESSION_LABEL, value=session_id)
     if container is None:
-        return {"exit_code": None, "output": "", "error": "The session's container is gone."}
-    try:
-        exit_code, output = container_exec(
-            settings.DOCKER_URL,
-            container.id,
-            cmd=exec_config["cmd"],
-            workdir=exec_config.get("workdir", ""),
-            environment=exec_config.get("environment") or None,
-            user=exec_config.get("user", ""),
-            privileged=bool(exec_config.get("privileged")),
-        )
-    except DockerError as error:
-        return {"exit_code": None, "output": "", "error": str(error)}
-    return {"exit_code": exit_code, "output": output}
+        outcome = {"exit_code": None, "output": "", "error": "The session's container is gone."}
+    else:
+        try:
+            exit_code, output = container_exec(
+                settings.DOCKER_URL,
+                container.id,
+                cmd=exec_config["cmd"],
+                workdir=exec_config.get("workdir", ""),
+                environment=exec_config.get("environment") or None,
+                user=exec_config.get("user", ""),
+                privileged=bool(exec_config.get("privileged")),
+            )
+            outcome = {"exit_code": exit_code, "output": output, "error": ""}
+        except DockerError as error:
+            outcome = {"exit_code": None, "output": "", "error": str(error)}
+    task_enqueue("sessions.exec_finished", agent_identity(), session_id, command_id, outcome)

@@ -82,3 +82,21 @@ class SessionLink(BaseModel):
 
     def __str__(self) -> str:
         return f"link to {self.session_id} ({'used' if self.used_at else 'unused'})"
+
+
+class SessionCommand(BaseModel):
+    """A command exec_command_kasm started in a session's container, and its outcome once the
+    agent reports it: the call answers at once, and get_exec_command_kasm reads this row."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="commands")
+    cmd = models.TextField()
+    user = models.CharField(max_length=200, blank=True, help_text="user[:group] it runs as; empty: the image's.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    output = models.TextField(blank=True, help_text="Its output, the last OUTPUT_KEPT characters.")
+    error = models.TextField(blank=True, help_text="Why it could not run (the container gone, Docker's error).")
+
+    OUTPUT_KEPT = 64 * 1024
+
+    def __str__(self) -> str:
+        return f"command in {self.session_id}: {self.cmd[:60]}"

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from apps.agents.services import agent_from_identity
+from apps.sessions.exec_commands import session_command_finish
 from apps.sessions.models import Session
 from apps.sessions.services import (
     session_mark_deleted,
@@ -35,6 +36,13 @@ def session_paused_task(identity: dict, session_id: str) -> None:
     session = _session_from_agent(identity, session_id)
     if session is not None:
         session_mark_paused(session=session)
+
+
+@shared_task(name="sessions.exec_finished", **REPORT_TASK)
+def session_exec_finished_task(identity: dict, session_id: str, command_id: str, outcome: dict) -> None:
+    session = _session_from_agent(identity, session_id)
+    if session is not None and isinstance(outcome, dict):
+        session_command_finish(session=session, command_id=command_id, outcome=outcome)
 
 
 def _session_from_agent(identity: dict, session_id: str) -> Session | None:

@@ -3,18 +3,22 @@
 import base64
 
 import pytest
+from celery import current_app
 from django.contrib.auth.models import Group
 
 from apps.accounts.services import api_key_create
+from apps.common.hashing import hash_secret
 from apps.common.units import GIB
 from apps.images.models import Image
 from apps.sessions.api.public_format import group_public_id, user_public_id
 from apps.sessions.choices import SessionStatus
-from apps.sessions.models import Session
+from apps.sessions.models import Session, SessionCommand
 from apps.sessions.services import session_mark_running
-from tests.agents.factories import agent
+from apps.sessions.tasks import session_exec_finished_task
+from tests.agents.factories import CREDENTIAL, agent
 from tests.personas import ALICE, CAROL, DAVE
 from tests.policies import all_users_policy
+from tests.sessions.stub_sessions import stub_session
 
 pytestmark = pytest.mark.django_db
 
@@ -320,3 +324,33 @@ def test_the_key_may_come_as_http_basic_auth_and_a_wrong_one_is_401(client, key,
     ):
         refused = get_users(authorization)
         assert refused.status_code == 401 and refused.json()["error_message"]
+
+
+def test_exec_answers_at_once_and_the_agents_report_is_read_later(
+    api, alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args, queue: sent.append((name, args, queue)))
+    session, _token = stub_session(alice)
+    session.agent.credential_hash, session.agent.approved = hash_secret(CREDENTIAL), True
+    session.agent.save()
+    agent("other-host", credential_hash=hash_secret(CREDENTIAL))  # an agent, but not this session's
+    fields = {"user_id": user_public_id(alice), "kasm_id": session.hex_id}
+    with django_capture_on_commit_callbacks(execute=True):
+        started = api("exec_command_kasm", {**fields, "exec_config": {"cmd": "make world", "workdir": "/tmp"}}).json()
+    assert started["status"] == "running" and started["exit_code"] is None
+    command = SessionCommand.objects.get()
+    config = {"cmd": "make world", "workdir": "/tmp", "environment": {}, "user": "", "privileged": False}
+    assert sent == [("sessions.exec", [session.hex_id, command.hex_id, config], "agent.stub-host")]
+    assert api("get_exec_command_kasm", {**fields, "exec_id": started["exec_id"]}).json()["status"] == "running"
+    impostor = {"agent": "other-host", "credential": CREDENTIAL}
+    session_exec_finished_task(impostor, session.hex_id, command.hex_id, {"exit_code": 0, "output": "forged"})
+    assert SessionCommand.objects.get().finished_at is None  # only the session's own agent reports on it
+    own = {"agent": "stub-host", "credential": CREDENTIAL}
+    session_exec_finished_task(own, session.hex_id, command.hex_id, {"exit_code": 2, "output": "x" * 70_000})
+    session_exec_finished_task(own, session.hex_id, command.hex_id, {"exit_code": 0, "output": "again"})
+    done = api("get_exec_command_kasm", {**fields, "exec_id": started["exec_id"]}).json()
+    assert (done["status"], done["exit_code"], len(done["output"])) == ("done", 2, SessionCommand.OUTPUT_KEPT)
+    other, _ = stub_session(alice)
+    missing = api("get_exec_command_kasm", {**fields, "kasm_id": other.hex_id, "exec_id": started["exec_id"]})
+    assert missing.status_code == 404

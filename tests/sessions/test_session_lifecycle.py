@@ -160,7 +160,7 @@ def test_exec_command_runs_in_the_container_through_the_developer_api(platform, 
     from apps.accounts.services import api_key_create
     from apps.sessions.api.public_format import user_public_id
 
-    issued = api_key_create(name="exec", permissions=["sessions_modify"])
+    issued = api_key_create(name="exec", permissions=["sessions_modify", "sessions_view"])
     session = wait_for_status(session_request(user=alice, image=busybox_image).session, SessionStatus.RUNNING)
     body = {
         "api_key": issued.api_key.key,
@@ -169,9 +169,26 @@ def test_exec_command_runs_in_the_container_through_the_developer_api(platform, 
         "kasm_id": session.hex_id,
         "exec_config": {"cmd": "sh -c 'echo hello from $KASM_USER'", "workdir": "/tmp"},
     }
-    response = Client().post("/api/public/exec_command_kasm", body, content_type="application/json")
-    assert response.status_code == 200, response.json()
-    assert response.json()["exit_code"] == 0 and response.json()["output"].strip() == f"hello from {alice.username}"
+
+    def api(name: str, fields: dict) -> dict:
+        response = Client().post(f"/api/public/{name}", fields, content_type="application/json")
+        assert response.status_code == 200, response.json()
+        return response.json()
+
+    def finished(exec_id: str) -> dict:
+        fields = {**body, "exec_id": exec_id}
+        return wait_for(lambda: (answer := api("get_exec_command_kasm", fields))["status"] != "running" and answer)
+
+    started = api("exec_command_kasm", body)
+    outcome = finished(started["exec_id"])
+    assert (outcome["status"], outcome["exit_code"]) == ("done", 0)
+    assert outcome["output"].strip() == f"hello from {alice.username}"
+    # The call answers while the command still runs: a client never waits on it.
+    body["exec_config"]["cmd"] = "sh -c 'sleep 4; echo slept'"
+    started = api("exec_command_kasm", body)
+    assert started["status"] == "running"
+    assert api("get_exec_command_kasm", {**body, "exec_id": started["exec_id"]})["status"] == "running"
+    assert finished(started["exec_id"])["output"].strip() == "slept"
     body["exec_config"]["user"] = "root"
     response = Client().post("/api/public/exec_command_kasm", body, content_type="application/json")
     assert response.status_code == 403

@@ -11,7 +11,6 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from celery import current_app
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import DatabaseError
@@ -38,13 +37,12 @@ from apps.accounts.services import (
 )
 from apps.accounts.throttle import TooManyFailures, client_address, failure_record, failures_check, failures_clear
 from apps.common.errors import ApplicationError, InvalidInput
-from apps.common.queues import agent_queue_name
 from apps.images.models import Image
 from apps.sessions.api import public_format as fmt
 from apps.sessions.choices import SessionStatus
-from apps.sessions.exec_commands import ExecRefused, exec_user_checked
+from apps.sessions.exec_commands import ExecRefused, exec_user_checked, session_command_start
 from apps.sessions.links import session_link_create
-from apps.sessions.models import Session
+from apps.sessions.models import Session, SessionCommand
 from apps.sessions.selectors import session_get
 from apps.sessions.services import (
     PolicyRefusal,
@@ -370,14 +368,18 @@ def exec_command_kasm(api_key: ApiKey, body: dict) -> dict:
     command["user"] = exec_user_checked(command["user"], image_user=image_user, global_admin=global_admin)
     if session.status != SessionStatus.RUNNING:
         raise ApiError(409, f"The session is {session.status}; commands run in running sessions only.")
-    # The one call that waits for an agent's answer: sent at once (nothing to commit), result awaited.
-    result = current_app.send_task(
-        "sessions.exec", args=[session.hex_id, command], queue=agent_queue_name(session.agent.hostname)
-    )
-    outcome = result.get(timeout=300)
-    if outcome.get("error"):
-        raise ApiError(502, outcome["error"])
-    return {"kasm": fmt.kasm_dict(session), "exit_code": outcome["exit_code"], "output": outcome["output"]}
+    started = session_command_start(session=session, exec_config=command)
+    return {"kasm": fmt.kasm_dict(session), **fmt.command_dict(started)}
+
+
+@call("get_exec_command_kasm", P.SESSIONS_VIEW)
+def get_exec_command_kasm(api_key: ApiKey, body: dict) -> dict:
+    """Ours, beside Kasm's calls: how a command exec_command_kasm started is doing, or how it ended."""
+    session = _session(body, _acting_user(api_key, body))
+    command = SessionCommand.objects.filter(pk=_uuid(body, "exec_id"), session=session).first()
+    if command is None:
+        raise ApiError(404, f"No command with exec_id '{body['exec_id']}' in this session.")
+    return fmt.command_dict(command)
 
 
 # Images

@@ -12,7 +12,7 @@ from apps.agents.models import Agent
 from apps.images.choices import CpuAllocationMethod
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
-from apps.sessions.models import Session
+from apps.sessions.models import Session, SessionCommand
 
 # Django's groups have integer keys; the API names them by a stable UUID derived from the key.
 GROUP_ID_NAMESPACE = uuid.UUID("6f1d3a52-8c1b-4c39-9d1e-5b8c2f3a7e10")
@@ -136,4 +136,18 @@ def attributes_dict(user) -> dict:
         "toggle_control_panel": profile.toggle_control_panel,
         "default_image": profile.default_image.hex if profile.default_image else None,
         "auto_login_kasm": profile.auto_login_kasm,
+    }
+
+
+def command_dict(command: SessionCommand) -> dict:
+    """A command of exec_command_kasm: `running` until the agent reports, then `done` or `failed`."""
+    status = "running" if command.finished_at is None else ("failed" if command.error else "done")
+    return {
+        "exec_id": command.hex_id,
+        "status": status,
+        "exit_code": command.exit_code,
+        "output": command.output,
+        "error": command.error,
+        "started": api_date(command.created_at),
+        "finished": api_date(command.finished_at),
     }
