@@ -5,6 +5,7 @@ The console, the Developer API and the Django admin all call these, so a rule ho
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -262,6 +263,14 @@ def user_logout_everywhere(*, user) -> int:
 
 
 @transaction.atomic
+def anonymous_user_create():
+    """A temporary user for a session requested with no user (Kasm's anonymous request_kasm): it
+    has no password, so it never logs in, and it is deleted with the last of its sessions."""
+    user = get_user_model().objects.create_user(username=f"anonymous-{uuid.uuid4().hex[:16]}", password=None)
+    Profile.objects.filter(pk=profile_for_user(user=user).pk).update(deletion_requested_at=timezone.now())
+    return user
+
+
 def user_delete(*, user) -> bool:
     """Delete `user`, their sessions destroyed first. True when the row is gone now; False when
     sessions still hold capacity: the login is disabled at once and the row goes with the last of them."""

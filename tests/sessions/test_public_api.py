@@ -7,13 +7,14 @@ from celery import current_app
 from django.contrib.auth.models import Group
 
 from apps.accounts.services import api_key_create
+from apps.agents.models import Zone
 from apps.common.hashing import hash_secret
 from apps.common.units import GIB
 from apps.images.models import Image
 from apps.sessions.api.public_format import group_public_id, user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session, SessionCommand
-from apps.sessions.services import session_mark_running
+from apps.sessions.services import session_mark_deleted, session_mark_running
 from apps.sessions.tasks import session_exec_finished_task
 from tests.agents.factories import CREDENTIAL, agent
 from tests.personas import ALICE, CAROL, DAVE
@@ -111,7 +112,7 @@ def test_malformed_json_non_objects_and_get_are_4xx_with_a_message(client, key):
 @pytest.mark.parametrize(
     ("name", "body", "status", "message"),
     [
-        ("request_kasm", {"image_id": "0" * 32}, 400, "'user_id' is required"),
+        ("request_kasm", {"image_name": 5}, 400, "'image_name' must be a string"),
         ("request_kasm", {"user_id": "xyz", "image_id": "0" * 32}, 400, "32 hex characters"),
         ("request_kasm", {"user_id": "0" * 32, "image_id": "0" * 32}, 404, "No user"),
         ("get_kasm_status", {"user_id": "USER", "kasm_id": "0" * 32}, 404, "No session"),
@@ -354,3 +355,58 @@ def test_exec_answers_at_once_and_the_agents_report_is_read_later(
     other, _ = stub_session(alice)
     missing = api("get_exec_command_kasm", {**fields, "kasm_id": other.hex_id, "exec_id": started["exec_id"]})
     assert missing.status_code == 404
+
+
+def test_request_kasm_without_a_user_makes_a_temporary_one_that_goes_with_its_session(api, image, django_user_model):
+    agent()
+    answer = api("request_kasm", {"image_name": image.docker_image}).json()
+    assert answer["username"].startswith("anonymous-") and answer["kasm_url"].startswith("/#/connect/kasm/")
+    temporary = django_user_model.objects.get(username=answer["username"])
+    assert not temporary.has_usable_password()
+    assert api("destroy_kasm", {"user_id": answer["user_id"], "kasm_id": answer["kasm_id"]}).json() == {}
+    session_mark_deleted(session=Session.objects.get(pk=answer["kasm_id"]))
+    assert not django_user_model.objects.filter(username=answer["username"]).exists()
+
+
+def test_an_anonymous_request_that_makes_no_session_leaves_no_user(api, image, django_user_model):
+    users = django_user_model.objects.count()
+    refused = api("request_kasm", {"image_id": image.hex_id})  # no agent: nothing fits
+    assert refused.status_code == 409 and django_user_model.objects.count() == users
+    assert api("request_kasm", {"image_name": "no/such:image"}).status_code == 404
+
+
+def test_a_key_acting_as_a_user_makes_no_anonymous_users(client, alice, image, django_user_model):
+    agent()
+    issued = api_key_create(name="alice's", owner=alice)
+    body = {"api_key": issued.api_key.key, "api_key_secret": issued.secret, "image_id": image.hex_id}
+    refused = client.post("/api/public/request_kasm", body, content_type="application/json")
+    assert refused.status_code == 403 and "name their user_id" in refused.json()["error_message"]
+    assert not django_user_model.objects.filter(username__startswith="anonymous-").exists()
+
+
+def test_stop_pause_and_resume_a_session_and_list_a_users_sessions(
+    api, alice, carol, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args, queue: sent.append(name))
+    session, _token = stub_session(alice)
+    stub_session(carol)
+    fields = {"user_id": user_public_id(alice), "kasm_id": session.hex_id}
+    kasms = api("get_user_kasms", {"user_id": user_public_id(alice)}).json()["kasms"]
+    assert [k["kasm_id"] for k in kasms] == [session.hex_id]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api("stop_kasm", fields).json() == {}
+    assert Session.objects.get(pk=session.pk).status == SessionStatus.STOPPING and sent == ["sessions.pause"]
+    assert api("pause_kasm", fields).status_code == 409  # stopping already
+    Session.objects.filter(pk=session.pk).update(status=SessionStatus.PAUSED)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api("resume_kasm", fields).json() == {}
+    assert Session.objects.get(pk=session.pk).status == SessionStatus.STARTING and sent[-1] == "sessions.launch"
+    assert api("get_session_recordings", {"kasm_id": session.hex_id}).json() == {"session_recordings": []}
+
+
+def test_get_zones_lists_the_zones(api):
+    Zone.objects.create(name="eu", placement_policy="pack")
+    assert api("get_zones").json()["zones"] == [
+        {"zone_id": Zone.objects.get().hex_id, "zone_name": "eu", "description": "", "placement_policy": "pack"}
+    ]

@@ -22,6 +22,7 @@ from apps.accounts.choices import ApiPermission as P
 from apps.accounts.models import ApiKey, Profile
 from apps.accounts.selectors import user_policy
 from apps.accounts.services import (
+    anonymous_user_create,
     api_key_authenticate,
     audit_record,
     fitting,
@@ -36,6 +37,7 @@ from apps.accounts.services import (
     user_update,
 )
 from apps.accounts.throttle import TooManyFailures, client_address, failure_record, failures_check, failures_clear
+from apps.agents.models import Zone
 from apps.common.errors import ApplicationError, InvalidInput
 from apps.images.models import Image
 from apps.sessions.api import public_format as fmt
@@ -49,7 +51,9 @@ from apps.sessions.services import (
     SessionLimitReached,
     session_destroy,
     session_keepalive,
+    session_pause,
     session_request,
+    session_resume,
 )
 from apps.sessions.sharing import session_sharing_enable, share_join, shared_session_get
 
@@ -261,27 +265,21 @@ def _bool(body: dict, field: str, default: bool = False) -> bool:
 
 @call("request_kasm", P.SESSIONS_MODIFY)
 def request_kasm(api_key: ApiKey, body: dict) -> dict:
-    """Without image_id, the user's default workspace (theirs, else their groups')."""
-    user = _acting_user(api_key, body)
-    image = None
-    if "image_id" in body:
-        image = Image.objects.filter(pk=_uuid(body, "image_id")).first()
-        if image is None:
-            raise ApiError(404, f"No image with image_id '{body['image_id']}'.")
+    """Without image_id (or image_name), the user's default workspace (theirs, else their groups').
+    Without user_id, a temporary user, deleted with its session, as Kasm's anonymous sessions."""
+    named_user = _acting_user(api_key, body) if "user_id" in body else None
+    if named_user is None and api_key.owner_id:
+        raise ApiError(403, f"This API key acts as '{api_key.owner}': name their user_id.")
+    image = _requested_image(body)
     environment = _object(body, "environment", required=False)
     enable_sharing = _bool(body, "enable_sharing")
-    if profile_for_user(user=user).locked or not user.is_active:
-        raise ApiError(403, f"User '{user.username}' is locked or disabled.")
-    if enable_sharing and not user_policy(user).allow_sharing:
-        raise ApiError(403, f"The groups of '{user.username}' do not allow sharing; leave enable_sharing out.")
-    requested = session_request(
-        user=user,
-        image=image,
-        kasm_url=_text(body, "kasm_url", required=False),
-        environment=environment,
-        language=_text(body, "client_language", required=False),
-        timezone_name=_text(body, "client_timezone", required=False),
-    )
+    user = named_user or anonymous_user_create()
+    try:
+        requested = _session_requested(user, image, body, environment=environment, enable_sharing=enable_sharing)
+    except (ApiError, ApplicationError):
+        if named_user is None:
+            user.delete()  # the temporary user of a request that made no session
+        raise
     session = requested.session
     if enable_sharing:
         session_sharing_enable(session=session)
@@ -294,6 +292,37 @@ def request_kasm(api_key: ApiKey, body: dict) -> dict:
         "session_token": requested.session_token,
         "kasm_url": session_link_create(session=session, user_public_id=fmt.user_public_id(user)),
     }
+
+
+def _session_requested(user, image: Image | None, body: dict, *, environment: dict, enable_sharing: bool):
+    if profile_for_user(user=user).locked or not user.is_active:
+        raise ApiError(403, f"User '{user.username}' is locked or disabled.")
+    if enable_sharing and not user_policy(user).allow_sharing:
+        raise ApiError(403, f"The groups of '{user.username}' do not allow sharing; leave enable_sharing out.")
+    return session_request(
+        user=user,
+        image=image,
+        kasm_url=_text(body, "kasm_url", required=False),
+        environment=environment,
+        language=_text(body, "client_language", required=False),
+        timezone_name=_text(body, "client_timezone", required=False),
+    )
+
+
+def _requested_image(body: dict) -> Image | None:
+    """The image by image_id, or by image_name (its Docker image, as some clients send); None: the default."""
+    if "image_id" in body:
+        image = Image.objects.filter(pk=_uuid(body, "image_id")).first()
+        if image is None:
+            raise ApiError(404, f"No image with image_id '{body['image_id']}'.")
+        return image
+    if "image_name" in body:
+        name = _text(body, "image_name")
+        image = Image.objects.filter(docker_image=name, enabled=True, archived=False).order_by("created_at").first()
+        if image is None:
+            raise ApiError(404, f"No enabled image named '{name}'.")
+        return image
+    return None
 
 
 @call("get_kasm_status", P.SESSIONS_VIEW)
@@ -315,10 +344,45 @@ def get_kasm_status(api_key: ApiKey, body: dict) -> dict:
 
 @call("get_kasms", P.SESSIONS_VIEW)
 def get_kasms(api_key: ApiKey, body: dict) -> dict:
+    return _live_sessions(owner_id=api_key.owner_id)
+
+
+@call("get_user_kasms", P.SESSIONS_VIEW)
+def get_user_kasms(api_key: ApiKey, body: dict) -> dict:
+    return _live_sessions(owner_id=_acting_user(api_key, body).pk)
+
+
+def _live_sessions(*, owner_id) -> dict:
     sessions = Session.objects.filter(status__in=SessionStatus.LIVE).select_related("owner", "image", "agent")
-    if api_key.owner_id:
-        sessions = sessions.filter(owner_id=api_key.owner_id)
+    if owner_id:
+        sessions = sessions.filter(owner_id=owner_id)
     return {"kasms": [fmt.kasm_dict(s) for s in sessions], "current_time": fmt.api_date(timezone.now())}
+
+
+@call("stop_kasm", P.SESSIONS_MODIFY)
+def stop_kasm(api_key: ApiKey, body: dict) -> dict:
+    """Stop the container, keeping it and its reservation; resume_kasm starts it again."""
+    session_pause(session=_session(body, _acting_user(api_key, body)))
+    return {}
+
+
+@call("pause_kasm", P.SESSIONS_MODIFY)
+def pause_kasm(api_key: ApiKey, body: dict) -> dict:
+    """As stop_kasm: the container is stopped (Kasm keeps its memory; ours restarts its processes)."""
+    return stop_kasm(api_key, body)
+
+
+@call("resume_kasm", P.SESSIONS_MODIFY)
+def resume_kasm(api_key: ApiKey, body: dict) -> dict:
+    session_resume(session=_session(body, _acting_user(api_key, body)))
+    return {}
+
+
+@call("get_session_recordings", P.SESSIONS_VIEW)
+def get_session_recordings(api_key: ApiKey, body: dict) -> dict:
+    """Sessions are not recorded: always an empty list, for clients that ask."""
+    _session(body, api_key.owner)
+    return {"session_recordings": []}
 
 
 @call("destroy_kasm", P.SESSIONS_MODIFY)
@@ -380,6 +444,14 @@ def get_exec_command_kasm(api_key: ApiKey, body: dict) -> dict:
     if command is None:
         raise ApiError(404, f"No command with exec_id '{body['exec_id']}' in this session.")
     return fmt.command_dict(command)
+
+
+# Zones
+
+
+@call("get_zones", P.AGENTS_VIEW)
+def get_zones(api_key: ApiKey, body: dict) -> dict:
+    return {"zones": [fmt.zone_dict(zone) for zone in Zone.objects.order_by("name")]}
 
 
 # Images

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.contrib.auth.models import Group
 
 from apps.accounts.services import profile_for_user
-from apps.agents.models import Agent
+from apps.agents.models import Agent, Zone
 from apps.images.choices import CpuAllocationMethod
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
@@ -150,4 +150,13 @@ def command_dict(command: SessionCommand) -> dict:
         "error": command.error,
         "started": api_date(command.created_at),
         "finished": api_date(command.finished_at),
+    }
+
+
+def zone_dict(zone: Zone) -> dict:
+    return {
+        "zone_id": zone.hex_id,
+        "zone_name": zone.name,
+        "description": zone.description,
+        "placement_policy": zone.placement_policy or "default",
     }
