@@ -410,3 +410,54 @@ def test_get_zones_lists_the_zones(api):
     assert api("get_zones").json()["zones"] == [
         {"zone_id": Zone.objects.get().hex_id, "zone_name": "eu", "description": "", "placement_policy": "pack"}
     ]
+
+
+def test_groups_are_created_renamed_and_deleted_and_system_groups_need_the_system_permission(api, client):
+    created = api("create_group", {"target_group": {"name": "Lab", "priority": 20, "description": "lab users"}})
+    group = created.json()["group"]
+    assert (group["name"], group["priority"], group["description"]) == ("Lab", 20, "lab users")
+    target = {"group_id": group["group_id"]}
+    renamed = api("update_group", {"target_group": {**target, "name": "Lab 2", "priority": 30}}).json()["group"]
+    assert (renamed["name"], renamed["priority"]) == ("Lab 2", 30) and Group.objects.filter(name="Lab 2").exists()
+    assert api("create_group", {"target_group": {"name": "Lab 2"}}).status_code == 409
+    assert api("update_group", {"target_group": {**target, "priority": "high"}}).status_code == 400
+    assert api("delete_group", {"target_group": target}).json() == {}
+    assert not Group.objects.filter(name="Lab 2").exists()
+
+    issued = api_key_create(name="groups only", permissions=["groups_modify"])
+    limited = {"api_key": issued.api_key.key, "api_key_secret": issued.secret}
+    admins = fmt_group_id("Administrators")
+    for name, extra in (("update_group", {"name": "Admins"}), ("delete_group", {})):
+        body = {**limited, "target_group": {"group_id": admins, **extra}}
+        refused = client.post(f"/api/public/{name}", body, content_type="application/json")
+        assert refused.status_code == 403 and "groups_modify_system" in refused.json()["error_message"]
+    assert api("delete_group", {"target_group": {"group_id": fmt_group_id("All Users")}}).status_code == 409
+    assert Group.objects.filter(name__in=["Administrators", "All Users"]).count() == 2
+
+
+def fmt_group_id(name: str) -> str:
+    return group_public_id(Group.objects.get(name=name))
+
+
+def test_images_are_created_and_updated_and_their_configs_stay_in_the_console(api):
+    zone = Zone.objects.create(name="eu")
+    target = {"name": "kasmweb/firefox:1.16.0", "friendly_name": "Firefox", "cores": 1.5, "memory": 2 * GIB}
+    created = api("create_image", {"target_image": {**target, "categories": ["Browser"], "zone_id": zone.hex_id}})
+    image = created.json()["image"]
+    assert (image["name"], image["cores"], image["memory"], image["zone_id"]) == (
+        target["name"],
+        1.5,
+        2 * GIB,
+        zone.hex_id,
+    )
+    stored = Image.objects.get(pk=image["image_id"])
+    assert stored.categories == ["Browser"] and not stored.groups.exists()  # granted by an admin, later
+    updated = api("update_image", {"target_image": {"image_id": image["image_id"], "gpu_count": 1, "enabled": False}})
+    assert (updated.json()["image"]["gpu_count"], updated.json()["image"]["enabled"]) == (1, False)
+    refused = api("update_image", {"target_image": {"image_id": image["image_id"], "run_config": {"privileged": True}}})
+    assert refused.status_code == 403 and "console" in refused.json()["error_message"]
+    bad = api("update_image", {"target_image": {"image_id": image["image_id"], "cores": 0}})
+    assert bad.status_code == 400 and "cores" in bad.json()["error_message"]
+    assert api("create_image", {"target_image": {"name": "x/y:1"}}).status_code == 400  # no friendly_name
+    stored.refresh_from_db()
+    assert (stored.cores, stored.run_config, stored.gpus) == (1.5, {}, 1)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.utils import timezone
@@ -26,9 +27,13 @@ from apps.accounts.services import (
     api_key_authenticate,
     audit_record,
     fitting,
+    group_create,
+    group_delete,
     group_is_privileged,
     group_members_add,
     group_members_remove,
+    group_policy_of,
+    group_update,
     profile_for_user,
     user_create,
     user_delete,
@@ -40,6 +45,7 @@ from apps.accounts.throttle import TooManyFailures, client_address, failure_reco
 from apps.agents.models import Zone
 from apps.common.errors import ApplicationError, InvalidInput
 from apps.images.models import Image
+from apps.images.services import image_save
 from apps.sessions.api import public_format as fmt
 from apps.sessions.choices import SessionStatus
 from apps.sessions.exec_commands import ExecRefused, exec_user_checked, session_command_start
@@ -581,10 +587,101 @@ def remove_user_group(api_key: ApiKey, body: dict) -> dict:
 
 
 def _managed_group(api_key: ApiKey, body: dict) -> Group:
-    """A group whose membership a call changes; groups that carry permissions need groups_modify_system."""
+    """A group a call changes (or its members); groups that carry permissions need groups_modify_system."""
     group = _target_group(body)
     if group_is_privileged(group) and not api_key.has_permission(P.GROUPS_MODIFY_SYSTEM):
         raise ApiError(
             403, f"The group '{group.name}' carries permissions; its members change only with groups_modify_system."
         )
     return group
+
+
+@call("create_group", P.GROUPS_MODIFY)
+def create_group(api_key: ApiKey, body: dict) -> dict:
+    target = _object(body, "target_group")
+    group = group_create(
+        name=_text(target, "name"),
+        priority=_integer(target, "priority", default=100),
+        description=_text(target, "description", required=False),
+    )
+    return {"group": fmt.group_detail_dict(group, group_policy_of(group))}
+
+
+@call("update_group", P.GROUPS_MODIFY)
+def update_group(api_key: ApiKey, body: dict) -> dict:
+    """Name, priority and description; groups that carry permissions need groups_modify_system."""
+    group, target = _managed_group(api_key, body), _object(body, "target_group")
+    group_update(
+        group=group,
+        name=_text(target, "name", required=False) or None,
+        priority=_integer(target, "priority") if "priority" in target else None,
+        description=_text(target, "description") if "description" in target else None,
+    )
+    return {"group": fmt.group_detail_dict(group, group_policy_of(group))}
+
+
+@call("delete_group", P.GROUPS_MODIFY)
+def delete_group(api_key: ApiKey, body: dict) -> dict:
+    group_delete(group=_managed_group(api_key, body))
+    return {}
+
+
+def _integer(body: dict, field: str, *, default: int | None = None) -> int:
+    value = body.get(field, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(400, f"Field '{field}' must be a whole number.")
+    return value
+
+
+# Images, written
+
+IMAGE_FIELDS = {  # Kasm's name -> ours
+    "name": "docker_image",
+    "friendly_name": "friendly_name",
+    "description": "description",
+    "cores": "cores",
+    "memory": "memory",
+    "gpu_count": "gpus",
+    "enabled": "enabled",
+    "image_src": "icon_url",
+    "categories": "categories",
+}
+
+
+@call("create_image", P.IMAGES_MODIFY)
+def create_image(api_key: ApiKey, body: dict) -> dict:
+    """A workspace by hand (not granted to any group until an admin does); run and exec configs are
+    set in the console, where their security flags are shown."""
+    target = _object(body, "target_image")
+    for required in ("name", "friendly_name"):
+        _text(target, required)
+    return {"image": fmt.image_dict(_image_saved(Image(), target))}
+
+
+@call("update_image", P.IMAGES_MODIFY)
+def update_image(api_key: ApiKey, body: dict) -> dict:
+    target = _object(body, "target_image")
+    image = Image.objects.filter(pk=_uuid(target, "image_id"), archived=False).first()
+    if image is None:
+        raise ApiError(404, f"No image with image_id '{target['image_id']}'.")
+    return {"image": fmt.image_dict(_image_saved(image, target))}
+
+
+def _image_saved(image: Image, target: dict) -> Image:
+    refused = sorted({"run_config", "exec_config", "volume_mappings"} & set(target))
+    if refused:
+        raise ApiError(403, f"Set {', '.join(refused)} in the console, where their security flags are shown.")
+    for kasm_name, field in IMAGE_FIELDS.items():
+        if kasm_name in target:
+            setattr(image, field, target[kasm_name])
+    if "zone_id" in target:
+        image.restrict_to_zone = Zone.objects.filter(pk=_uuid(target, "zone_id")).first()
+        if image.restrict_to_zone is None:
+            raise ApiError(404, f"No zone with zone_id '{target['zone_id']}'.")
+    if not isinstance(image.categories, list) or not all(isinstance(c, str) for c in image.categories):
+        raise ApiError(400, "Field 'categories' must be a list of strings.")
+    try:
+        return image_save(image=image)
+    except ValidationError as error:
+        problems = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items())
+        raise ApiError(400, f"The image is invalid: {problems}") from None

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import Group
 
+from apps.accounts.models import GroupPolicy
 from apps.accounts.services import profile_for_user
 from apps.agents.models import Agent, Zone
 from apps.images.choices import CpuAllocationMethod
@@ -121,6 +122,10 @@ def user_dict(user) -> dict:
 
 def group_dict(group: Group) -> dict:
     return {"group_id": group_public_id(group), "name": group.name}
+
+
+def group_detail_dict(group: Group, policy: GroupPolicy) -> dict:
+    return {**group_dict(group), "priority": policy.priority, "description": policy.description}
 
 
 def attributes_dict(user) -> dict:
