@@ -15,9 +15,7 @@ from apps.common.close_codes import CLOSE_FORBIDDEN, CLOSE_IDLE, CLOSE_UPSTREAM_
 from apps.common.flow_control import flow_control
 from apps.common.realtime import user_group
 from apps.common.runtime_settings import runtime_setting
-from apps.images.choices import StreamProtocol
 from apps.sessions.choices import SessionStatus
-from apps.sessions.proxy import kasmvnc_authorization
 from apps.sessions.rfb import (
     ByteReader,
     ClientMessageFilter,
@@ -25,15 +23,13 @@ from apps.sessions.rfb import (
     RfbStreamState,
     ServerMessageFilter,
     accept_client,
-    authenticate_to_server,
 )
 from apps.sessions.selectors import session_for_proxy, session_get, session_is_reachable
 from apps.sessions.services import TOPIC_ACCESS_REVOKED, TOPIC_SESSION_STATUS
 from apps.sessions.sharing import share_event_ends_access, share_group_of
-from apps.sessions.workspace_tls import workspace_tls_context
+from apps.sessions.upstream import upstream_open
 
 logger = logging.getLogger(__name__)
-UPSTREAM_READY_SECONDS = 15
 # Browser messages waiting for the workspace before the proxy stops reading the browser's socket.
 BROWSER_QUEUE_LIMIT = 64
 
@@ -78,7 +74,7 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             self.pump = asyncio.create_task(self._relay_once_running(session))
             return
         try:
-            self.upstream, upstream_reader = await _open_upstream(session)
+            self.upstream, upstream_reader = await upstream_open(session)
         except (OSError, RfbError, websockets.WebSocketException) as error:
             logger.warning("Proxy could not reach session %s: %s", session.hex_id, error)
             await self.close(code=CLOSE_UPSTREAM_FAILED)
@@ -166,7 +162,7 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
     async def _relay_once_running(self, session) -> None:
         try:
             session = await self._wait_until_running(session)
-            self.upstream, upstream_reader = await _open_upstream(session)
+            self.upstream, upstream_reader = await upstream_open(session)
         except (TimeoutError, SessionNotStarting, OSError, RfbError, websockets.WebSocketException) as error:
             logger.warning("Proxy could not reach session %s: %s", session.hex_id, error)
             await self.close(code=CLOSE_UPSTREAM_FAILED)
@@ -248,43 +244,3 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
 
 def _as_bytes(message) -> bytes:
     return message if isinstance(message, bytes) else message.encode()
-
-
-async def _open_upstream(session) -> tuple:
-    """Connect and authenticate to the workspace's VNC server; returns (socket, reader).
-
-    Right after a launch the web server may answer while the VNC server behind it is still
-    starting (the socket closes before the greeting): retry for a few seconds then.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + UPSTREAM_READY_SECONDS
-    while True:
-        upstream = await _connect_upstream(session)
-        reader = ByteReader(upstream.recv)
-        try:
-            await authenticate_to_server(reader, upstream.send, session.vnc_password)
-            return upstream, reader
-        except websockets.ConnectionClosed:
-            await upstream.close()
-            if loop.time() > deadline:
-                raise
-            await asyncio.sleep(0.01)
-
-
-async def _connect_upstream(session):
-    address, port = session.agent.address, session.host_port
-    if session.image.stream_protocol == StreamProtocol.KASMVNC:
-        # KasmVNC images serve HTTPS with a self-signed certificate and basic auth as kasm_user.
-        return await websockets.connect(
-            f"wss://{address}:{port}/websockify",
-            ssl=workspace_tls_context(),
-            subprotocols=["binary"],
-            additional_headers={"Authorization": kasmvnc_authorization(session)},
-            max_size=None,
-            compression=None,
-            open_timeout=10,
-        )
-    # No per-message compression: RFB frames are compressed by the VNC encodings already.
-    return await websockets.connect(
-        f"ws://{address}:{port}/websockify", subprotocols=["binary"], max_size=None, compression=None, open_timeout=10
-    )

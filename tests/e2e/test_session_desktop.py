@@ -1,6 +1,10 @@
 """A user's whole trip in a real browser: log in, click a workspace, see the desktop drawn, delete."""
 
+import io
+
 import pytest
+from PIL import Image as PillowImage
+from PIL import ImageStat
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from apps.accounts.services import api_key_create
@@ -84,8 +88,8 @@ def test_a_kasm_url_opens_the_desktop_in_a_fresh_browser_once(browser, page, pla
     issued = api_key_create(name="portal")
     body = {"api_key": issued.api_key.key, "api_key_secret": issued.secret}
     body |= {"user_id": user_public_id(alice), "image_id": desktop_image.hex_id}
-    answer = page.request.post(f"{platform}/api/public/request_kasm", data=body)  # sets no cookie
-    kasm_url = answer.json()["kasm_url"]
+    answer = page.request.post(f"{platform}/api/public/request_kasm", data=body).json()  # sets no cookie
+    kasm_url = answer["kasm_url"]
     assert kasm_url.startswith("/#/connect/kasm/") and page.context.cookies() == []
 
     page.goto(f"{platform}{kasm_url}")  # the start page, which sends the fragment on
@@ -93,6 +97,15 @@ def test_a_kasm_url_opens_the_desktop_in_a_fresh_browser_once(browser, page, pla
     wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=120, what="the desktop drawn")
     page.goto(f"{platform}/")
     assert "/accounts/login/" in page.url  # the link opened that session, not alice's account
+
+    # get_kasm_screenshot of the real desktop: a JPEG of the asked width, not blank.
+    shot = page.request.post(
+        f"{platform}/api/public/get_kasm_screenshot", data={**body, "kasm_id": answer["kasm_id"], "width": 320}
+    )
+    assert shot.status == 200 and shot.headers["content-type"] == "image/jpeg"
+    image = PillowImage.open(io.BytesIO(shot.body())).convert("L")
+    assert image.size[0] == 320 and image.size[1] > 100
+    assert ImageStat.Stat(image).stddev[0] > 5  # a drawn desktop, not one flat colour
 
     again = browser.new_context()
     try:

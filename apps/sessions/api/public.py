@@ -11,11 +11,12 @@ import logging
 import uuid
 from collections.abc import Callable
 
+import websockets
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -51,6 +52,9 @@ from apps.sessions.choices import SessionStatus
 from apps.sessions.exec_commands import ExecRefused, exec_user_checked, session_command_start
 from apps.sessions.links import session_link_create
 from apps.sessions.models import Session, SessionCommand
+from apps.sessions.rfb import RfbError
+from apps.sessions.screenshot import MAX_WIDTH as MAX_SCREENSHOT_WIDTH
+from apps.sessions.screenshot import session_screenshot
 from apps.sessions.selectors import session_get
 from apps.sessions.services import (
     PolicyRefusal,
@@ -144,7 +148,7 @@ def _public_api_call(request, name: str):
             actor=api_key.owner,
             address=client_address(request.META),
         )
-    return JsonResponse(answer)
+    return answer if isinstance(answer, HttpResponse) else JsonResponse(answer)
 
 
 def _audit_target(body: dict, answer: dict) -> str:
@@ -351,6 +355,22 @@ def get_kasm_status(api_key: ApiKey, body: dict) -> dict:
 @call("get_kasms", P.SESSIONS_VIEW)
 def get_kasms(api_key: ApiKey, body: dict) -> dict:
     return _live_sessions(owner_id=api_key.owner_id)
+
+
+@call("get_kasm_screenshot", P.SESSIONS_VIEW)
+def get_kasm_screenshot(api_key: ApiKey, body: dict) -> HttpResponse:
+    """The desktop as image/jpeg, `width` pixels wide (default: the desktop's own width)."""
+    session = _session(body, _acting_user(api_key, body))
+    width = _integer(body, "width") if "width" in body else None
+    if width is not None and not 1 <= width <= MAX_SCREENSHOT_WIDTH:
+        raise ApiError(400, f"Field 'width' is from 1 to {MAX_SCREENSHOT_WIDTH} pixels.")
+    if session.status != SessionStatus.RUNNING or not session.host_port:
+        raise ApiError(409, f"The session is {session.status}; only a running session's desktop can be shown.")
+    try:
+        jpeg = session_screenshot(session, width=width)
+    except (OSError, TimeoutError, RfbError, websockets.WebSocketException) as error:
+        raise ApiError(502, f"The session's desktop could not be read: {error or type(error).__name__}.") from None
+    return HttpResponse(jpeg, content_type="image/jpeg")
 
 
 @call("get_user_kasms", P.SESSIONS_VIEW)
