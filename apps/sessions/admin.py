@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.sessions.models import Session, ShareViewer
+from apps.sessions.models import Session, SessionCommand, SessionLink, ShareViewer
 
 
 @admin.register(Session)
@@ -17,3 +17,16 @@ class ShareViewerAdmin(admin.ModelAdmin):
     list_display = ["user", "session", "created_at", "kicked_at"]
     search_fields = ["user__username", "session__share_id"]
     exclude = ["token_hash"]
+
+
+@admin.register(SessionLink)
+class SessionLinkAdmin(admin.ModelAdmin):
+    list_display = ["session", "created_at", "expires_at", "used_at"]
+    search_fields = ["session__owner__username"]
+    exclude = ["token_hash"]
+
+
+@admin.register(SessionCommand)
+class SessionCommandAdmin(admin.ModelAdmin):
+    list_display = ["session", "cmd", "user", "created_at", "finished_at", "exit_code"]
+    search_fields = ["session__owner__username", "cmd"]
