@@ -77,8 +77,7 @@ def agent_checkin(*, token: str, credential: str, report: HostReport, now: datet
     had_gpus, images_changed = agent.gpus > 0, created or agent.images_present != report.images
     containers = _own_containers(agent, report)
     _apply_report(agent, report, containers, now)
-    presented = ManagerToken.objects.filter(token_hash=hash_secret(token))
-    agent.manager_token_id = presented.values_list("pk", flat=True).first()
+    _record_token_presented(agent, token)
     agent.save()
     AgentStat.objects.create(
         agent=agent,
@@ -108,7 +107,12 @@ def _agent_identified(*, token: str, credential: str, report: HostReport, now: d
     """The agent a check-in comes from. An enrolled agent proves itself with its own credential; the
     manager token only enrols: a new name, or an agent enrolled before credentials existed, binds
     the credential it presents to its name. (Agent, enrolled now)."""
-    agent = Agent.objects.select_for_update().filter(hostname=report.hostname).first()
+    agent = (
+        Agent.objects.select_for_update(of=("self",))
+        .select_related("manager_token")
+        .filter(hostname=report.hostname)
+        .first()
+    )
     if agent is not None and agent.credential_hash:
         if not secret_matches(credential, agent.credential_hash):
             logger.warning("Refused check-in as agent %r: not the credential it enrolled with", report.hostname)
@@ -130,6 +134,14 @@ def _agent_identified(*, token: str, credential: str, report: HostReport, now: d
         agent = Agent(hostname=report.hostname, address=report.address, approved=settings.AGENT_AUTO_APPROVE)
     agent.credential_hash = hash_secret(credential)
     return agent, created
+
+
+def _record_token_presented(agent: Agent, token: str) -> None:
+    """Which manager token the check-in carried (the manager token page names agents by it); the
+    same as last time, as nearly always, costs no query."""
+    token_hash = hash_secret(token)
+    if agent.manager_token is None or agent.manager_token.token_hash != token_hash:
+        agent.manager_token = ManagerToken.objects.filter(token_hash=token_hash).first()
 
 
 def _apply_report(agent: Agent, report: HostReport, containers: list, now: datetime) -> None:
