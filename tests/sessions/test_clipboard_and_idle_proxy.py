@@ -17,6 +17,7 @@ from apps.common.close_codes import CLOSE_IDLE
 from tests.policies import all_users_policy
 from tests.servers import free_port
 from tests.sessions.rfb_client import handshake_as_browser
+from tests.sessions.rfb_server import accept_as_workspace
 from tests.sessions.stub_sessions import stub_session
 from tests.sessions.test_proxy_stream import daphne_env, desktop_socket  # noqa: F401  (fixture)
 
@@ -34,12 +35,7 @@ def start_workspace(port: int, received: list[bytes]) -> None:
     it keeps what the browser sends in `received`."""
 
     async def workspace(websocket) -> None:
-        await websocket.send(b"RFB 003.008\n")
-        await websocket.recv()
-        await websocket.send(b"\x01\x01")
-        await websocket.recv()
-        await websocket.send(struct.pack(">I", 0))
-        await websocket.recv()  # ClientInit
+        await accept_as_workspace(websocket)
         await websocket.send(SERVER_INIT + SERVER_CUT_TEXT + UPDATE)
         async for message in websocket:
             received.append(message)

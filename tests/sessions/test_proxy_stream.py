@@ -4,7 +4,6 @@ starting as soon as it runs, and a browser that stops reading holds the workspac
 import asyncio
 import contextlib
 import socket
-import struct
 import threading
 import time
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from apps.sessions.models import Session
 from apps.sessions.services import session_mark_failed, session_mark_running
 from tests.servers import free_port, running_daphne
 from tests.sessions.rfb_client import handshake_as_browser
+from tests.sessions.rfb_server import accept_as_workspace
 from tests.sessions.stub_sessions import stub_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,12 +31,7 @@ def start_workspace(port: int, *, stream: int = 0, sent: list[int] | None = None
     then echoes; or, `deaf`, reads nothing more after ClientInit."""
 
     async def workspace(websocket) -> None:
-        await websocket.send(b"RFB 003.008\n")
-        await websocket.recv()
-        await websocket.send(b"\x01\x01")
-        await websocket.recv()
-        await websocket.send(struct.pack(">I", 0))
-        await websocket.recv()  # ClientInit
+        await accept_as_workspace(websocket)
         for _ in range(stream // CHUNK):
             await websocket.send(b"\x00" * CHUNK)  # waits while the proxy does not read
             sent[0] += CHUNK

@@ -16,6 +16,7 @@ from apps.sessions.api.public_format import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from tests.servers import free_port
+from tests.sessions.rfb_server import accept_as_workspace
 from tests.sessions.stub_sessions import stub_session
 
 pytestmark = pytest.mark.django_db
@@ -30,12 +31,7 @@ def start_desktop(port: int, asked: list) -> None:
         return bytes([blue, 0, red, 0]) * (WIDTH // 2)  # BGRX, as the pixel format the client sets
 
     async def desktop(websocket) -> None:
-        await websocket.send(b"RFB 003.008\n")
-        await websocket.recv()
-        await websocket.send(b"\x01\x01")
-        await websocket.recv()
-        await websocket.send(struct.pack(">I", 0))
-        await websocket.recv()  # ClientInit
+        await accept_as_workspace(websocket)
         await websocket.send(struct.pack(">HH16sI", WIDTH, HEIGHT, b"\x00" * 16, 4) + b"test")
         for _ in range(3):  # SetPixelFormat, SetEncodings, FramebufferUpdateRequest
             asked.append(await websocket.recv())
