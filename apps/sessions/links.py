@@ -57,3 +57,10 @@ def session_link_grant(browser_session, session: Session) -> None:
 
 def session_link_granted(browser_session, session: Session) -> bool:
     return browser_session is not None and browser_session.get(GRANTS_KEY, {}).get(session.hex_id) == session.owner_id
+
+
+def session_links_prune(*, now=None) -> int:
+    """Delete links that expired over a day ago (each status call makes one); returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=1)
+    deleted, _ = SessionLink.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

@@ -9,6 +9,7 @@ from django.db import InterfaceError, OperationalError
 
 from apps.agents.services import agent_from_identity
 from apps.sessions.exec_commands import session_command_finish
+from apps.sessions.links import session_links_prune
 from apps.sessions.models import Session
 from apps.sessions.services import (
     session_mark_deleted,
@@ -83,6 +84,7 @@ def session_destroyed_task(identity: dict, session_id: str) -> None:
 
 @shared_task(name="sessions.expire", time_limit=120, ignore_result=True)
 def sessions_expire_task() -> None:
-    """Every minute: expired sessions are destroyed, stalled starts end in error."""
+    """Every minute: expired sessions are destroyed, stalled starts end in error, old links go."""
     sessions_expire()
     sessions_stalled_fail()
+    session_links_prune()

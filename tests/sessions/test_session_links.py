@@ -12,9 +12,11 @@ from apps.common.runtime_settings import runtime_settings_save
 from apps.common.units import GIB
 from apps.images.models import Image
 from apps.sessions.api.public_format import user_public_id
+from apps.sessions.links import session_link_create
 from apps.sessions.models import Session, SessionLink
 from apps.sessions.selectors import session_for_proxy
 from apps.sessions.services import session_mark_running
+from apps.sessions.tasks import sessions_expire_task
 from tests.agents.factories import agent
 from tests.sessions.stub_sessions import stub_session
 
@@ -119,3 +121,11 @@ def test_each_status_call_gives_a_new_working_link_that_lives_as_long_as_the_set
     browser = Client()
     assert browser.post(clean_path(second)).status_code == 302
     assert browser.get(f"/session/{session.hex_id}/").status_code == 200
+
+
+def test_links_that_expired_over_a_day_ago_are_deleted_by_the_minutely_task(requested):
+    session, _kasm_url = requested
+    SessionLink.objects.update(expires_at=timezone.now() - timedelta(days=1, minutes=1))
+    session_link_create(session=session, user_public_id="0" * 32)
+    sessions_expire_task()
+    assert SessionLink.objects.count() == 1 and Session.objects.filter(pk=session.pk).exists()
