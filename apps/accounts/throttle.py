@@ -13,7 +13,7 @@ import time
 from django.core.cache import cache
 
 from apps.common.errors import ApplicationError
-from apps.common.runtime_settings import runtime_setting
+from apps.common.runtime_settings import runtime_setting, runtime_settings
 
 
 class TooManyFailures(ApplicationError):
@@ -25,17 +25,16 @@ def _key(kind: str, identity: str, value: str) -> str:
     return f"throttle:{kind}:{identity}:{digest}"
 
 
-def _limit(identity: str) -> int:
-    return runtime_setting("LOGIN_FAILURE_LIMIT_PER_ADDRESS" if identity == "address" else "LOGIN_FAILURE_LIMIT")
-
-
 def failures_check(kind: str, identities: dict[str, str]) -> None:
     """Raise TooManyFailures when any identity (e.g. {"user": name, "address": ip}) is over its limit."""
-    window = runtime_setting("LOGIN_FAILURE_WINDOW_SECONDS")
+    window, per_account, per_address = runtime_settings(
+        "LOGIN_FAILURE_WINDOW_SECONDS", "LOGIN_FAILURE_LIMIT", "LOGIN_FAILURE_LIMIT_PER_ADDRESS"
+    )
     now = time.time()
     for identity, value in identities.items():
         record = cache.get(_key(kind, identity, value)) if value else None
-        if record and record["count"] >= _limit(identity) and now - record["since"] < window:
+        limit = per_address if identity == "address" else per_account
+        if record and record["count"] >= limit and now - record["since"] < window:
             minutes = math.ceil((record["since"] + window - now) / 60)
             raise TooManyFailures(
                 f"Too many failed attempts from this {'address' if identity == 'address' else 'account'}; "

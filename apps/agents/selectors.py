@@ -109,6 +109,11 @@ def agents_online() -> QuerySet[Agent]:
     return Agent.objects.filter(status=AgentStatus.ONLINE, approved=True)
 
 
+def agents_taking_sessions() -> QuerySet[Agent]:
+    """Agents a new session may be placed on: online, approved and not drained."""
+    return agents_online().filter(enabled=True)
+
+
 HISTORY_POINTS = 240  # a chart's width in points: more would not be seen, only sent
 
 

@@ -24,7 +24,7 @@ from apps.common.hashing import generate_secret, hash_secret, secret_matches
 from apps.common.installation import installation_id
 from apps.common.queues import agent_queue_name, task_enqueue
 from apps.common.realtime import CONSOLE_GROUP, push_after_commit
-from apps.common.runtime_settings import runtime_setting
+from apps.common.runtime_settings import runtime_setting, runtime_settings
 
 logger = logging.getLogger(__name__)
 
@@ -206,8 +206,8 @@ def agent_checkin_interval_send(agent: Agent, seconds: int) -> None:
 
 def agents_checkin_interval_changed(seconds: int) -> None:
     """An admin changed the interval: tell every online agent now, not at its next check-in (which
-    could come after the manager's shorter offline threshold). Agents offline now learn it from the
-    reply to their next check-in."""
+    could come after the manager's shorter offline threshold). Agents offline now are sent it when
+    their next check-in reports another interval."""
     for agent in Agent.objects.filter(status__in=[AgentStatus.ONLINE, AgentStatus.PENDING]).only("hostname"):
         agent_checkin_interval_send(agent, seconds)
 
@@ -215,8 +215,8 @@ def agents_checkin_interval_changed(seconds: int) -> None:
 def agents_mark_offline(*, now: datetime | None = None) -> list[Agent]:
     """Mark offline every online agent that missed its last K check-ins; tell the apps above."""
     now = now or timezone.now()
-    missed = runtime_setting("AGENT_OFFLINE_AFTER_MISSED_CHECKINS")
-    silence = timedelta(seconds=runtime_setting("AGENT_CHECKIN_INTERVAL") * missed)
+    interval, missed = runtime_settings("AGENT_CHECKIN_INTERVAL", "AGENT_OFFLINE_AFTER_MISSED_CHECKINS")
+    silence = timedelta(seconds=interval * missed)
     went_offline = []
     for agent in Agent.objects.filter(status=AgentStatus.ONLINE, last_checkin_at__lt=now - silence):
         # Conditional update: a check-in that lands meanwhile wins, and the agent stays online.

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from apps.chat.models import ChatMessage
 from apps.common.errors import ApplicationError
-from apps.common.runtime_settings import runtime_setting
+from apps.common.runtime_settings import runtime_settings
 from apps.sessions.models import Session
 from apps.sessions.sharing import share_is_participant
 
@@ -16,11 +16,11 @@ def chat_message_post(*, session: Session, sender, body: object) -> ChatMessage:
     if not isinstance(body, str) or not body.strip():
         raise ApplicationError("A message needs some text.")
     body = body.strip()
-    max_length = runtime_setting("CHAT_MESSAGE_MAX_LENGTH")
+    max_length, rate_messages, rate_seconds = runtime_settings(
+        "CHAT_MESSAGE_MAX_LENGTH", "CHAT_RATE_LIMIT_MESSAGES", "CHAT_RATE_LIMIT_SECONDS"
+    )
     if len(body) > max_length:
         raise ApplicationError(f"Messages are limited to {max_length} characters; this one has {len(body)}.")
-    rate_messages = runtime_setting("CHAT_RATE_LIMIT_MESSAGES")
-    rate_seconds = runtime_setting("CHAT_RATE_LIMIT_SECONDS")
     window = timezone.now() - timedelta(seconds=rate_seconds)
     recent = ChatMessage.objects.filter(session=session, sender=sender, created_at__gte=window).count()
     if recent >= rate_messages:

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.common.errors import ApplicationError
+from apps.common.errors import ApplicationError, validation_problems
 from apps.common.queues import task_enqueue
 from apps.common.runtime_settings import runtime_setting
 from apps.images.icons import ACCEPTED, icon_extension
@@ -263,8 +263,7 @@ def _image_apply_definition(image: Image, definition: dict, *, registry: Registr
     try:
         image.full_clean(exclude=["restrict_to_zone", "restrict_to_agent", "icon"])
     except ValidationError as error:
-        problems = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
-        raise ApplicationError(f"The workspace cannot be installed as defined: {problems}.") from None
+        raise ApplicationError(f"The workspace cannot be installed as defined: {validation_problems(error)}.") from None
     _image_copy_icon(image, definition["image_src"], registry_icon_url(registry, definition["image_src"]))
 
 

@@ -19,8 +19,8 @@ from django.conf import settings
 
 from apps.agents.capacity import AgentCapacity, Resources, fits, shortfall
 from apps.agents.choices import AgentStatus
-from apps.agents.models import Agent
 from apps.agents.placement import PlacementCandidate, placement_order, zone_policy
+from apps.agents.selectors import agents_taking_sessions
 from apps.agents.services import agent_reserve_capacity
 from apps.common.errors import ApplicationError
 from apps.images.models import Image
@@ -73,7 +73,7 @@ class AgentSnapshot:
 
 def agents_snapshot() -> list[AgentSnapshot]:
     """Every online, enabled, approved agent, read now."""
-    rows = Agent.objects.filter(status=AgentStatus.ONLINE, enabled=True, approved=True).values_list(*PLACEMENT_FIELDS)
+    rows = agents_taking_sessions().values_list(*PLACEMENT_FIELDS)
     return [
         AgentSnapshot(
             pk=row[0],
@@ -129,8 +129,7 @@ class _SnapshotCache:
     def rechecked(self) -> list[AgentSnapshot]:
         """The snapshot with every agent's reservations as the database has them now: one narrow
         query, or a full read when the set of usable agents changed."""
-        usable = Agent.objects.filter(status=AgentStatus.ONLINE, enabled=True, approved=True)
-        rows = usable.values_list("pk", "reserved_cores", "reserved_memory", "reserved_gpus")
+        rows = agents_taking_sessions().values_list("pk", "reserved_cores", "reserved_memory", "reserved_gpus")
         reserved = {row[0]: Resources(*row[1:]) for row in rows}
         with self.lock:
             if reserved.keys() != self.agents.keys():

@@ -44,7 +44,7 @@ from apps.accounts.services import (
 )
 from apps.accounts.throttle import TooManyFailures, client_address, failure_record, failures_check, failures_clear
 from apps.agents.models import Zone
-from apps.common.errors import ApplicationError, InvalidInput
+from apps.common.errors import ApplicationError, InvalidInput, validation_problems
 from apps.images.models import Image
 from apps.images.services import image_save
 from apps.sessions.api import public_format as fmt
@@ -703,5 +703,4 @@ def _image_saved(image: Image, target: dict) -> Image:
     try:
         return image_save(image=image)
     except ValidationError as error:
-        problems = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items())
-        raise ApiError(400, f"The image is invalid: {problems}") from None
+        raise ApiError(400, f"The image is invalid: {validation_problems(error)}") from None
