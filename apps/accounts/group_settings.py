@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from apps.common.errors import InvalidInput
-from apps.common.runtime_settings import runtime_setting
+from apps.common.runtime_settings import runtime_settings
 from apps.common.units import MAX_CORES, MAX_MEMORY
 
 DAY = 24 * 3600
@@ -27,13 +27,6 @@ class GroupSetting:
     minimum: float = 0
     maximum: float = 0  # 0: no upper bound besides the type's
     form_scale: int = 1  # forms show the value divided by this (bytes as MB)
-
-    def default(self):
-        global_default = {
-            "keepalive_expiration": "SESSION_KEEPALIVE_SECONDS",
-            "session_lifetime": "SESSION_LIFETIME_SECONDS",
-        }.get(self.name)
-        return runtime_setting(global_default) if global_default else DEFAULTS.get(self.name)
 
     def checked(self, value):
         """`value` as this setting's type, or InvalidInput naming the setting and its bounds."""
@@ -171,11 +164,19 @@ class UserPolicy:
         return self.idle_disconnect * 60
 
 
+def group_setting_defaults() -> dict:
+    """Each setting's value where no group sets it; keepalive and lifetime are the global runtime
+    settings (read in one query)."""
+    keepalive, lifetime = runtime_settings("SESSION_KEEPALIVE_SECONDS", "SESSION_LIFETIME_SECONDS")
+    return {**DEFAULTS, "keepalive_expiration": keepalive, "session_lifetime": lifetime}
+
+
 def policy_resolved(groups: list[tuple[int, str, dict]]) -> UserPolicy:
     """The policy from `groups` as (priority, name, settings): lowest priority number wins, then name."""
     values, sources = {}, {}
+    defaults = group_setting_defaults()
     for setting in GROUP_SETTINGS:
-        values[setting.name], sources[setting.name] = setting.default(), ""
+        values[setting.name], sources[setting.name] = defaults[setting.name], ""
         for _priority, name, group_values in sorted(groups, key=lambda group: group[:2]):
             if setting.name in group_values:
                 values[setting.name], sources[setting.name] = group_values[setting.name], name

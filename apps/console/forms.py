@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.models import Group
 
 from apps.accounts.choices import ApiPermission
-from apps.accounts.group_settings import GROUP_SETTINGS
+from apps.accounts.group_settings import GROUP_SETTINGS, group_setting_defaults
 from apps.accounts.models import GroupPolicy, Profile
 from apps.accounts.selectors import ALL_USERS_GROUP
 from apps.common.errors import InvalidInput
@@ -82,11 +82,12 @@ class GroupAccessForm(forms.Form):
         super().__init__(*args, **kwargs)
         settings = settings or {}
         self.fields["workspaces"].queryset = images_for_console()
+        defaults = group_setting_defaults()
         for setting in GROUP_SETTINGS:
             self.fields[f"set_{setting.name}"] = forms.BooleanField(
                 required=False, initial=setting.name in settings, label=f"Set {setting.label.lower()}"
             )
-            self.fields[setting.name] = _setting_field(setting, settings.get(setting.name, setting.default()))
+            self.fields[setting.name] = _setting_field(setting, settings.get(setting.name, defaults[setting.name]))
 
     def setting_rows(self):
         return [(setting, self[f"set_{setting.name}"], self[setting.name]) for setting in GROUP_SETTINGS]

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from apps.accounts.group_settings import SETTINGS_BY_NAME
+from apps.accounts.group_settings import SETTINGS_BY_NAME, group_setting_defaults
 from apps.accounts.selectors import ALL_USERS_GROUP, user_policy
 from apps.accounts.services import (
     ADMINISTRATORS_GROUP,
@@ -111,7 +111,8 @@ def test_a_user_may_launch_what_any_of_their_groups_grants(alice):
 
 
 def test_every_setting_has_a_label_help_and_a_default_of_its_type():
+    defaults = group_setting_defaults()
     for setting in SETTINGS_BY_NAME.values():
         assert setting.label and setting.help
-        default = setting.default()
+        default = defaults[setting.name]
         assert default is None or setting.checked(default) == default
