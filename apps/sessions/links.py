@@ -59,6 +59,12 @@ def session_link_granted(browser_session, session: Session) -> bool:
     return browser_session is not None and browser_session.get(GRANTS_KEY, {}).get(session.hex_id) == session.owner_id
 
 
+def session_link_held(browser_session, kasm_id) -> bool:
+    """Whether the browser opened a link to that session: enough to let it on to the session's
+    views, which check the grant against the session's owner (`session_link_granted`)."""
+    return kasm_id.hex in browser_session.get(GRANTS_KEY, {})
+
+
 def session_links_prune(*, now=None) -> int:
     """Delete links that expired over a day ago (each status call makes one); returns how many."""
     cutoff = (now or timezone.now()) - timedelta(days=1)

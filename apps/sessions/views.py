@@ -14,7 +14,13 @@ from apps.common.views import action_then_redirect
 from apps.images.models import Image
 from apps.images.selectors import images_launchable_by
 from apps.sessions.choices import SessionStatus
-from apps.sessions.links import LinkRefused, session_link_consume, session_link_grant, session_link_granted
+from apps.sessions.links import (
+    LinkRefused,
+    session_link_consume,
+    session_link_grant,
+    session_link_granted,
+    session_link_held,
+)
 from apps.sessions.proxy import SANDBOX_HEADERS, viewer_may_fetch, workspace_fetch, workspace_serves_http
 from apps.sessions.selectors import (
     session_for_proxy,
@@ -84,8 +90,7 @@ def owner_or_link_required(view):
 
     @wraps(view)
     def guarded(request, kasm_id, *args, **kwargs):
-        session = session_get(kasm_id)
-        if not request.user.is_authenticated and not (session and session_link_granted(request.session, session)):
+        if not request.user.is_authenticated and not session_link_held(request.session, kasm_id):
             return redirect_to_login(request.get_full_path())
         return view(request, kasm_id, *args, **kwargs)
 
