@@ -274,6 +274,10 @@ AGENT_CHECKIN_INTERVAL = env_int("AGENT_CHECKIN_INTERVAL", 30)  # seconds
 # of apps/agents/session_network.py.
 SESSION_NETWORK = os.environ.get("SESSION_NETWORK", "kasm-sessions")
 SESSION_NETWORK_BLOCKED = env_list("SESSION_NETWORK_BLOCKED", [])
+# Host directories (comma-separated) under which profiles and volume mappings may use host paths;
+# none by default, so only named Docker volumes. The manager checks workspaces against its own
+# value, each agent checks every mount against its own.
+VOLUME_HOST_ROOTS = env_list("VOLUME_HOST_ROOTS", [])
 AGENT_OFFLINE_AFTER_MISSED_CHECKINS = env_int("AGENT_OFFLINE_AFTER_MISSED_CHECKINS", 3)
 AGENT_STATS_RETENTION_DAYS = env_int("AGENT_STATS_RETENTION_DAYS", 14)
 AGENT_IMAGE_SYNC_INTERVAL = env_int("AGENT_IMAGE_SYNC_INTERVAL", 300)  # seconds

@@ -68,6 +68,9 @@ class GroupPolicy(BaseModel):
     all_workspaces = models.BooleanField(default=False, help_text="Members may launch every enabled workspace.")
     settings = models.JSONField(default=dict, blank=True, help_text="Setting name -> value; unset means default.")
     description = models.CharField(max_length=500, blank=True)
+    volume_mappings = models.JSONField(
+        default=list, blank=True, help_text="Mounted in members' sessions, besides the workspace's own mappings."
+    )
 
     class Meta:
         verbose_name_plural = "group policies"

@@ -33,6 +33,19 @@ class Image(BaseModel):
         help_text="A Docker network the sessions join instead of the agent's isolated session network "
         "(empty: the session network). Sessions on another network are not isolated by the platform's firewall.",
     )
+    persistent_profile_path = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Keep each user's home between sessions: a Docker volume name or a host path under an allowed "
+        "root, with {user_id} (required), {username} and {image_id}; e.g. kasm-profile-{user_id}-{image_id}. "
+        "Empty: homes start fresh.",
+    )
+    volume_mappings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Mounted in every session: [{"source": "volume or /host/path", "target": "/path", '
+        '"read_only": true}]; sources may use the placeholders above.',
+    )
     enabled = models.BooleanField(default=True)
     archived = models.BooleanField(
         default=False, help_text="Deleted while sessions of it are on record: hidden everywhere, its history kept."

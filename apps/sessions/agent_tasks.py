@@ -12,6 +12,7 @@ from apps.agents.labels import SESSION_LABEL
 from apps.agents.runtime.docker import DockerError, container_exec, container_find, container_remove, container_stop
 from apps.common.queues import task_enqueue
 from apps.sessions.launcher import session_container_start
+from apps.sessions.mounts import profile_remove
 
 logger = logging.getLogger(__name__)
 HOOKS_ON_START = ("assign", "go")  # after "first_launch", which runs only in a new container
@@ -69,6 +70,16 @@ def session_pause_task(session_id: str) -> None:
         return
     container_stop(settings.DOCKER_URL, container.id)
     task_enqueue("sessions.paused", agent_identity(), session_id)
+
+
+@shared_task(name="sessions.profile_remove", time_limit=300, acks_late=True, ignore_result=True)
+def profile_remove_task(kind: str, source: str) -> None:
+    """delete a reset persistent profile on this agent; a refusal (in use, outside the allowed
+    roots) is logged here, where the agent's admin looks."""
+    try:
+        profile_remove(settings.DOCKER_URL, kind=kind, source=source)
+    except DockerError as error:
+        logger.error("Persistent profile %s was not removed: %s", source, error)
 
 
 @shared_task(name="sessions.exec", time_limit=3600, ignore_result=True)

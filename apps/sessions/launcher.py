@@ -33,6 +33,7 @@ from apps.agents.runtime.docker import (
 from apps.agents.session_network import session_network
 from apps.images.choices import CpuAllocationMethod
 from apps.images.limits import RESOURCE_LIMITS, limit_restricts
+from apps.sessions.mounts import profile_remove, session_mounts
 from apps.sessions.workspace_tls import workspace_tls_context
 
 WORKSPACE_PORT = 6901
@@ -75,6 +76,7 @@ def container_options(spec: dict) -> dict:
             options.pop(limit)
             if limit in SAFE_DEFAULTS:
                 options[limit] = SAFE_DEFAULTS[limit]
+    options.pop("mounts", None)  # ours: the profile and the checked volume mappings
     options["mem_limit"] = spec["memory"]
     options.update(cpu_options(spec["cpu_allocation_method"], spec["cores"]))
     return options
@@ -84,7 +86,12 @@ def session_container_start(*, docker_url: str, spec: dict) -> LaunchOutcome:
     """Start the session's container unless it exists; wait until the workspace answers on 6901.
 
     The container's name is the session's, so creating it is the check: only a redelivered launch
-    or a resume finds the name taken, and then looks the container up."""
+    or a resume finds the name taken, and then looks the container up. A profile asked to be reset
+    is deleted first, unless the container exists (then it was reset already, by the first delivery)."""
+    profile = spec.get("profile")
+    reset = profile and profile.get("reset")
+    if reset and container_find(docker_url, label=SESSION_LABEL, value=spec["session_id"]) is None:
+        profile_remove(docker_url, kind=profile["kind"], source=profile["source"])
     try:
         container_id, created = _create(docker_url, spec), True
     except ContainerNameInUse:
@@ -136,6 +143,7 @@ def _create(docker_url: str, spec: dict) -> str:
         publish_address=spec["address"],
         gpus=spec["gpus"],
         network=spec["network"] or session_network(docker_url).name,
+        mounts=session_mounts(docker_url, spec),
         options=container_options(spec),
     )
 

@@ -27,6 +27,9 @@ class Session(BaseModel):
     share_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
     kasm_url = models.CharField(max_length=2000, blank=True, help_text="URL the workspace opens at start.")
     environment = models.JSONField(default=dict, blank=True, help_text="Extra env vars asked for this session.")
+    persistent_profile = models.ForeignKey(
+        "PersistentProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     start_requested_at = models.DateTimeField(
         null=True, blank=True, help_text="When the current start (launch or resume) was asked for."
@@ -100,3 +103,21 @@ class SessionCommand(BaseModel):
 
     def __str__(self) -> str:
         return f"command in {self.session_id}: {self.cmd[:60]}"
+
+
+class PersistentProfile(BaseModel):
+    """A user's home for one workspace, kept between sessions (a Docker volume or a host
+    directory), and the agents it was created on: a reset deletes it on each of them."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="persistent_profiles")
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="persistent_profiles")
+    kind = models.CharField(max_length=8, help_text="volume or bind (a host path).")
+    source = models.CharField(max_length=255, unique=True, help_text="The volume name or host path, expanded.")
+    agents = models.ManyToManyField(Agent, blank=True, related_name="persistent_profiles")
+    last_used_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_used_at"]
+
+    def __str__(self) -> str:
+        return f"profile {self.source} of {self.owner}"

@@ -34,6 +34,7 @@ from apps.images.selectors import image_launchable_by
 from apps.sessions.choices import SessionStatus
 from apps.sessions.container_environment import container_environment, start_url_checked
 from apps.sessions.models import Session, ShareViewer
+from apps.sessions.profiles import ProfileMode, session_mapping_specs, session_profile_claim
 from apps.sessions.scheduler import session_place
 
 logger = logging.getLogger(__name__)
@@ -68,9 +69,11 @@ def session_request(
     environment: dict | None = None,
     language: str = "",
     timezone_name: str = "",
+    profile_mode: ProfileMode = ProfileMode.ENABLED,
 ) -> RequestedSession:
     """Check the user's policy, place the session on an agent (claiming capacity) and queue its
-    launch there. Without `image`, the user's default workspace."""
+    launch there, with the user's persistent profile as `profile_mode` says. Without `image`, the
+    user's default workspace."""
     policy, profile = user_policy(user), profile_for_user(user=user)
     image = image or default_workspace(profile, policy)
     if not image.enabled:
@@ -90,6 +93,7 @@ def session_request(
         Profile.objects.select_for_update().filter(user=user).first()  # one request per user at a time
         session_limits_check(user=user, image=image, policy=policy)
         agent = session_place(image)
+        persistent_profile, reset = session_profile_claim(user=user, image=image, agent_id=agent.pk, mode=profile_mode)
         session = Session.objects.create(
             owner=user,
             image=image,
@@ -102,11 +106,13 @@ def session_request(
             session_token_hash=hash_secret(token),
             kasm_url=kasm_url,
             environment=environment,
+            persistent_profile=persistent_profile,
             keepalive_at=now,
             start_requested_at=now,
             expires_at=now + timedelta(seconds=min(policy.keepalive_expiration, policy.session_lifetime)),
         )
-        task_enqueue("sessions.launch", session_launch_spec(session), queue=agent_queue_name(agent.hostname))
+        spec = session_launch_spec(session, profile_reset=reset)
+        task_enqueue("sessions.launch", spec, queue=agent_queue_name(agent.hostname))
     return RequestedSession(session=session, session_token=token)
 
 
@@ -145,9 +151,10 @@ def session_limits_check(*, user, image: Image, policy: UserPolicy) -> None:
         )
 
 
-def session_launch_spec(session: Session) -> dict:
-    """Everything the agent needs to start the container, as plain JSON."""
-    image = session.image
+def session_launch_spec(session: Session, *, profile_reset: bool = False) -> dict:
+    """Everything the agent needs to start the container, as plain JSON; `profile_reset` on the
+    first launch of a session that asked for a fresh profile."""
+    image, profile = session.image, session.persistent_profile
     started_at = session.start_requested_at or session.created_at
     start_timeout = runtime_setting("SESSION_START_TIMEOUT_SECONDS")
     return {
@@ -165,6 +172,8 @@ def session_launch_spec(session: Session) -> dict:
         "run_config": image.run_config or {},
         "network": image.network,
         "exec_config": image.exec_config or {},
+        "profile": {"kind": profile.kind, "source": profile.source, "reset": profile_reset} if profile else None,
+        "mounts": session_mapping_specs(user=session.owner, image=image),
         "tls": image.stream_protocol == StreamProtocol.KASMVNC,
         "start_timeout": start_timeout,
         # A launch redelivered later than this (a message held by a killed worker for the broker's

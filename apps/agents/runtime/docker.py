@@ -33,6 +33,8 @@ class ImageInfo:
     size: int
     tags: tuple[str, ...] = ()
     repositories: tuple[str, ...] = ()  # from tags and digests, so untagged images keep their origin
+    home: str = ""  # HOME in the image's environment
+    user: str = ""  # the user its containers run as (USER), e.g. "1000" or "1000:1000"
 
 
 @functools.cache
@@ -143,6 +145,8 @@ def images_list(docker_url: str) -> list[ImageInfo]:
 def _image_info(image, *, reference: str) -> ImageInfo:
     names = [*image.tags, *image.attrs.get("RepoDigests", [])]
     repositories = {reference_split(name)[0] for name in names}
+    config = image.attrs.get("Config") or {}
+    environment = dict(item.split("=", 1) for item in config.get("Env") or [] if "=" in item)
     return ImageInfo(
         reference=reference,
         id=image.id,
@@ -150,6 +154,8 @@ def _image_info(image, *, reference: str) -> ImageInfo:
         size=image.attrs.get("Size", 0),
         tags=tuple(image.tags),
         repositories=tuple(sorted(repositories)),
+        home=environment.get("HOME", ""),
+        user=config.get("User") or "",
     )
 
 
@@ -223,12 +229,18 @@ def container_run(
     publish_address: str,
     gpus: int = 0,
     network: str = "",
+    mounts: list[tuple[str, str, str, bool]] = (),
     options: dict | None = None,
 ) -> str:
     """Start a detached container with `publish_port` published on `publish_address` (a free host
-    port), on `network` when given; `options` are further `docker run` settings (limits, security).
-    Returns its id."""
+    port), on `network` when given, with `mounts` (kind "volume" or "bind", source, target, read
+    only); `options` are further `docker run` settings (limits, security). Returns its id."""
     kwargs = dict(options or {})
+    if mounts:
+        kwargs["mounts"] = [
+            docker.types.Mount(target, source, type=kind, read_only=read_only)
+            for kind, source, target, read_only in mounts
+        ]
     if network:
         kwargs["network"] = network
     if gpus:
@@ -266,6 +278,21 @@ def container_remove(docker_url: str, container_id: str) -> None:
         return
     except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
         raise _translate(error, f"remove container {container_id[:12]}") from error
+
+
+def volume_remove(docker_url: str, name: str) -> None:
+    """Remove a named volume; one already gone is fine, one in use is an error that says so."""
+    try:
+        _client(docker_url).volumes.get(name).remove()
+    except docker.errors.NotFound:
+        return
+    except docker.errors.APIError as error:
+        if error.status_code == 409:
+            message = f"volume {name} is in use by a container; end its session first"
+            raise DockerError(message, retryable=False) from error
+        raise _translate(error, f"remove volume {name}") from error
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
+        raise _translate(error, f"remove volume {name}") from error
 
 
 def container_stop(docker_url: str, container_id: str) -> None:

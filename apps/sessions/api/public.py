@@ -52,6 +52,7 @@ from apps.sessions.choices import SessionStatus
 from apps.sessions.exec_commands import ExecRefused, exec_user_checked, session_command_start
 from apps.sessions.links import session_link_create
 from apps.sessions.models import Session, SessionCommand
+from apps.sessions.profiles import profile_mode_parsed
 from apps.sessions.rfb import RfbError
 from apps.sessions.screenshot import MAX_WIDTH as MAX_SCREENSHOT_WIDTH
 from apps.sessions.screenshot import session_screenshot
@@ -316,6 +317,7 @@ def _session_requested(user, image: Image | None, body: dict, *, environment: di
         environment=environment,
         language=_text(body, "client_language", required=False),
         timezone_name=_text(body, "client_timezone", required=False),
+        profile_mode=profile_mode_parsed(_text(body, "persistent_profile_mode", required=False) or "enabled"),
     )
 
 
