@@ -6,6 +6,7 @@ from apps.accounts.permissions import IsConsoleAdmin
 from apps.common import views as common_views
 from apps.common.converters import HexUuidConverter
 from apps.console.views import access as console_access
+from apps.console.views import profiles as console_profiles
 from apps.sessions.api.public import public_api
 
 register_converter(HexUuidConverter, "hex")
@@ -18,6 +19,7 @@ urlpatterns = [
     path("console/", include("apps.agents.urls")),
     path("console/", include("apps.console.urls")),
     path("profile/", console_access.profile, name="profile"),
+    path("profile/homes/<hex:profile_id>/reset/", console_profiles.own_profile_reset, name="own-profile-reset"),
     path("console/registry/", include("apps.registry.urls")),
     path("registry/", include("apps.registry.site_urls")),
     path("api/console/", include("apps.agents.api.urls")),

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
@@ -26,6 +27,7 @@ from apps.accounts.models import ApiKey, AuditEvent, GroupPolicy, Profile
 from apps.accounts.selectors import ALL_USERS_GROUP  # every user is a member; it cannot be deleted or left
 from apps.common.errors import ApplicationError, InvalidInput
 from apps.common.hashing import generate_secret, hash_secret, secret_matches
+from apps.common.volumes import mappings_checked
 
 ADMINISTRATORS_GROUP = "Administrators"
 
@@ -316,10 +318,12 @@ def group_name_checked(name: str, *, group: Group | None = None) -> str:
 
 
 @transaction.atomic
-def group_create(*, name: str, priority: int = 100, description: str = "") -> Group:
+def group_create(
+    *, name: str, priority: int = 100, description: str = "", volume_mappings: list | None = None
+) -> Group:
     group = Group.objects.create(name=group_name_checked(name))
     policy = group_policy_of(group)
-    group_update(group=group, priority=priority, description=description)
+    group_update(group=group, priority=priority, description=description, volume_mappings=volume_mappings)
     return policy.group
 
 
@@ -332,8 +336,10 @@ def group_update(
     description: str | None = None,
     all_workspaces: bool | None = None,
     settings: dict | None = None,
+    volume_mappings: list | None = None,
 ) -> Group:
-    """Change what is given; `settings` replaces the group's settings (a name left out is unset)."""
+    """Change what is given; `settings` replaces the group's settings (a name left out is unset),
+    `volume_mappings` its mappings."""
     policy = group_policy_of(group)
     if name is not None and name.strip() != group.name:
         if group.name in BUILT_IN_GROUPS:
@@ -350,6 +356,8 @@ def group_update(
         policy.all_workspaces = bool(all_workspaces)
     if settings is not None:
         policy.settings = group_settings_checked(settings)
+    if volume_mappings is not None:
+        policy.volume_mappings = mappings_checked(volume_mappings, host_roots=django_settings.VOLUME_HOST_ROOTS)
     policy.save()
     return group
 

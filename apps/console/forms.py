@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import Group
 
 from apps.accounts.choices import ApiPermission
@@ -15,6 +16,7 @@ from apps.common.errors import InvalidInput
 from apps.common.json_input import BoundedJSONFormField
 from apps.common.runtime_settings import RUNTIME_SETTINGS
 from apps.common.units import MAX_MEMORY, MIB
+from apps.common.volumes import mappings_checked, template_problems
 from apps.images.icons import ACCEPTED
 from apps.images.models import Image
 from apps.images.selectors import images_for_console
@@ -22,6 +24,10 @@ from apps.images.services import MAX_ICON_BYTES
 from apps.sessions.container_environment import container_environment, profile_environment_checked
 
 THEMES = [("Light", "Light"), ("Dark", "Dark")]
+MAPPINGS_HELP = (
+    "Host paths must lie under the roots in VOLUME_HOST_ROOTS "
+    f"({', '.join(settings.VOLUME_HOST_ROOTS) or 'none set: named volumes only'}); each agent checks them too."
+)
 
 
 def _other_groups():
@@ -68,6 +74,15 @@ class GroupForm(forms.Form):
         min_value=1, max_value=100000, initial=100, help_text=GroupPolicy._meta.get_field("priority").help_text
     )
     description = forms.CharField(max_length=500, required=False)
+    volume_mappings = BoundedJSONFormField(
+        label="Volume mappings (JSON)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=GroupPolicy._meta.get_field("volume_mappings").help_text + " " + MAPPINGS_HELP,
+    )
+
+    def clean_volume_mappings(self) -> list[dict]:
+        return _checked(mappings_checked, self.cleaned_data["volume_mappings"])
 
 
 class GroupAccessForm(forms.Form):
@@ -212,6 +227,12 @@ class WorkspaceForm(forms.ModelForm):
         label="Memory (MB)", min_value=64, max_value=MAX_MEMORY // MIB, help_text="The container's memory limit."
     )
     icon_upload = forms.FileField(required=False, label="Icon", help_text=f"{ACCEPTED}, at most 1 MB.")
+    volume_mappings = BoundedJSONFormField(
+        label="Volume mappings (JSON)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=Image._meta.get_field("volume_mappings").help_text + " " + MAPPINGS_HELP,
+    )
     run_config = BoundedJSONFormField(
         label="Docker run config (JSON)",
         required=False,
@@ -240,6 +261,8 @@ class WorkspaceForm(forms.ModelForm):
             "restrict_to_zone",
             "restrict_to_agent",
             "network",
+            "persistent_profile_path",
+            "volume_mappings",
             "icon_url",
             "run_config",
             "exec_config",
@@ -265,6 +288,16 @@ class WorkspaceForm(forms.ModelForm):
     def clean_categories(self) -> list[str]:
         return [name.strip()[:50] for name in self.cleaned_data["categories"].split(",") if name.strip()][:20]
 
+    def clean_persistent_profile_path(self) -> str:
+        template = self.cleaned_data["persistent_profile_path"].strip()
+        problems = template_problems(template, per_user=True, host_roots=settings.VOLUME_HOST_ROOTS) if template else []
+        if problems:
+            raise forms.ValidationError(" ".join(problems))
+        return template
+
+    def clean_volume_mappings(self) -> list[dict]:
+        return _checked(mappings_checked, self.cleaned_data["volume_mappings"])
+
     def clean_run_config(self) -> dict:
         return _json_object(self.cleaned_data["run_config"], "run config")
 
@@ -274,6 +307,13 @@ class WorkspaceForm(forms.ModelForm):
     def icon_bytes(self) -> bytes | None:
         upload = self.cleaned_data.get("icon_upload")
         return upload.read(MAX_ICON_BYTES + 1) if upload else None
+
+
+def _checked(check, value):
+    try:
+        return check(value, host_roots=settings.VOLUME_HOST_ROOTS)
+    except InvalidInput as error:
+        raise forms.ValidationError(error.message) from None
 
 
 def _json_object(value, label: str) -> dict:

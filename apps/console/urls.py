@@ -1,7 +1,7 @@
 from django.urls import path
 
 from apps.console.views import access as views
-from apps.console.views import home, settings, workspaces
+from apps.console.views import home, profiles, settings, workspaces
 
 app_name = "console"
 
@@ -25,6 +25,8 @@ urlpatterns += [
     path("", home.console_home, name="home"),
     path("system/", home.system_info, name="system"),
     path("settings/", settings.runtime_settings, name="settings"),
+    path("profiles/", profiles.profile_list, name="profiles"),
+    path("profiles/<hex:profile_id>/reset/", profiles.profile_reset, name="profile-reset"),
     path("workspaces/", workspaces.workspace_list, name="workspaces"),
     path("workspaces/new/", workspaces.workspace_edit, name="workspace-new"),
     path("workspaces/<hex:image_id>/", workspaces.workspace_edit, name="workspace-edit"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from apps.common.volumes import BIND_KIND, source_kind
 from apps.images.limits import RESOURCE_LIMITS, limit_restricts
 
 FLAG_USER = "user"
@@ -73,5 +74,15 @@ def exec_config_flags(exec_config: dict) -> list[SecurityFlag]:
     return flags
 
 
-def workspace_flags(*, run_config: dict, exec_config: dict) -> list[dict]:
-    return [flag.as_dict() for flag in run_config_flags(run_config) + exec_config_flags(exec_config)]
+def volume_mapping_flags(volume_mappings: list) -> list[SecurityFlag]:
+    """A mapping of a host path is flagged as run_config's `volumes` would be: it reaches the host."""
+    return [
+        SecurityFlag(mapping["target"], FLAG_PROPERTY, "volume_mappings")
+        for mapping in volume_mappings
+        if source_kind(mapping["source"]) == BIND_KIND
+    ]
+
+
+def workspace_flags(*, run_config: dict, exec_config: dict, volume_mappings: list = ()) -> list[dict]:
+    flags = run_config_flags(run_config) + exec_config_flags(exec_config) + volume_mapping_flags(volume_mappings)
+    return [flag.as_dict() for flag in flags]

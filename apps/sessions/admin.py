@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.sessions.models import Session, SessionCommand, SessionLink, ShareViewer
+from apps.sessions.models import PersistentProfile, Session, SessionCommand, SessionLink, ShareViewer
 
 
 @admin.register(Session)
@@ -30,3 +30,11 @@ class SessionLinkAdmin(admin.ModelAdmin):
 class SessionCommandAdmin(admin.ModelAdmin):
     list_display = ["session", "cmd", "user", "created_at", "finished_at", "exit_code"]
     search_fields = ["session__owner__username", "cmd"]
+
+
+@admin.register(PersistentProfile)
+class PersistentProfileAdmin(admin.ModelAdmin):
+    """Read here; reset in the console (Persistent profiles), which also deletes it on the agents."""
+
+    list_display = ["owner", "image", "kind", "source", "last_used_at"]
+    search_fields = ["owner__username", "source"]

@@ -14,7 +14,7 @@ import shutil
 from django.conf import settings
 
 from apps.agents.runtime.docker import DockerError, image_inspect, volume_remove
-from apps.images.volumes import BIND_KIND, Mount, source_problems, target_problems
+from apps.common.volumes import BIND_KIND, Mount, source_problems, target_problems
 
 DEFAULT_HOME = "/home/kasm-user"  # Kasm's images' home, for an image that sets no HOME
 DEFAULT_UID = 1000  # Kasm's images' user, for an image that names its user instead of a number

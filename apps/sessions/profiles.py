@@ -12,8 +12,8 @@ from apps.accounts.services import profile_for_user
 from apps.agents.models import Agent
 from apps.common.errors import ApplicationError
 from apps.common.queues import agent_queue_name, task_enqueue
+from apps.common.volumes import mappings_expand, source_kind, source_problems, template_expand
 from apps.images.models import Image
-from apps.images.volumes import mappings_expand, source_kind, source_problems, template_expand
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import PersistentProfile, Session
 

@@ -6,13 +6,13 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.accounts.selectors import user_policy
 from apps.common.hashing import secret_matches
 from apps.sessions.choices import SessionStatus
 from apps.sessions.links import session_link_granted
-from apps.sessions.models import Session
+from apps.sessions.models import PersistentProfile, Session
 from apps.sessions.sharing import share_viewer_active, share_viewer_by_token
 
 
@@ -86,3 +86,15 @@ def sessions_for_console(*, status: str = "", agent: str = "", owner: str = "") 
     if owner:
         sessions = sessions.filter(owner__username=owner)
     return sessions
+
+
+def persistent_profiles_for_console(*, search: str = "") -> QuerySet[PersistentProfile]:
+    """Every kept profile, newest use first; `search` matches the owner's username or the workspace."""
+    profiles = PersistentProfile.objects.select_related("owner", "image").prefetch_related("agents")
+    if search:
+        profiles = profiles.filter(Q(owner__username__icontains=search) | Q(image__friendly_name__icontains=search))
+    return profiles
+
+
+def persistent_profiles_of(user) -> QuerySet[PersistentProfile]:
+    return PersistentProfile.objects.filter(owner=user).select_related("image")

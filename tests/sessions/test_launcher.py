@@ -36,20 +36,6 @@ def spec(**changes) -> dict:
     return {**values, **changes}
 
 
-@pytest.fixture
-def started(docker_url, built_images):
-    ids = []
-
-    def start(launch_spec: dict):
-        outcome = session_container_start(docker_url=docker_url, spec=launch_spec)
-        ids.append(outcome.container_id)
-        return outcome, docker.DockerClient(base_url=docker_url).containers.get(outcome.container_id)
-
-    yield start
-    for container_id in ids:
-        container_remove(docker_url, container_id)
-
-
 @pytest.mark.parametrize(
     ("method", "nano_cpus", "cpu_shares"),
     [

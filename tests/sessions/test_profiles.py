@@ -9,8 +9,8 @@ from apps.accounts.models import GroupPolicy
 from apps.accounts.services import profile_for_user
 from apps.common.errors import ApplicationError
 from apps.common.units import GIB
+from apps.common.volumes import mapping_problems, template_expand, template_problems
 from apps.images.models import Image
-from apps.images.volumes import mapping_problems, template_expand, template_problems
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import PersistentProfile, Session
 from apps.sessions.profiles import ProfileMode, persistent_profile_reset, profile_mode_parsed

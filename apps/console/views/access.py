@@ -67,7 +67,7 @@ from apps.images.selectors import images_launchable_by
 from apps.images.services import group_workspaces_set
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
-from apps.sessions.selectors import sessions_of
+from apps.sessions.selectors import persistent_profiles_of, sessions_of
 
 # Users
 
@@ -244,7 +244,13 @@ def group_edit(request, group_id: int):
     policy = group_policy_of(group)
     posted = request.POST if request.method == "POST" else None
     form = GroupForm(
-        posted, initial={"name": group.name, "priority": policy.priority, "description": policy.description}
+        posted,
+        initial={
+            "name": group.name,
+            "priority": policy.priority,
+            "description": policy.description,
+            "volume_mappings": policy.volume_mappings,
+        },
     )
     access = GroupAccessForm(
         posted,
@@ -392,4 +398,5 @@ def profile(request):
         form.save()
         messages.success(request, "Saved: new sessions use these settings.")
         return redirect("profile")
-    return render(request, "console/profile.html", {"form": form, "password_form": password_form})
+    context = {"form": form, "password_form": password_form, "homes": persistent_profiles_of(request.user)}
+    return render(request, "console/profile.html", context)

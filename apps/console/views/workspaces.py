@@ -28,7 +28,11 @@ def workspace_list(request):
     live = Count("sessions", filter=Q(sessions__status__in=SessionStatus.LIVE))
     page = page_of(request, images_for_console().annotate(live_sessions=live))
     for image in page:
-        image.flags = workspace_flags(run_config=image.run_config or {}, exec_config=image.exec_config or {})
+        image.flags = workspace_flags(
+            run_config=image.run_config or {},
+            exec_config=image.exec_config or {},
+            volume_mappings=image.volume_mappings or [],
+        )
     return render(request, "console/workspace_list.html", {"page": page})
 
 
@@ -47,7 +51,11 @@ def workspace_edit(request, image_id=None):
             audited(request, "workspace.update" if image_id else "workspace.create", image.friendly_name)
             messages.success(request, f"Saved the workspace {image.friendly_name}.")
             return redirect("console:workspace-edit", image_id=image.pk)
-    flags = workspace_flags(run_config=image.run_config or {}, exec_config=image.exec_config or {})
+    flags = workspace_flags(
+        run_config=image.run_config or {},
+        exec_config=image.exec_config or {},
+        volume_mappings=image.volume_mappings or [],
+    )
     context = {"form": form, "workspace": image, "flags": flags, "creating": image_id is None}
     return render(request, "console/workspace_form.html", context)
 

@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from apps.common.errors import InvalidInput
+
 PLACEHOLDERS = ("username", "user_id", "image_id")
 VOLUME_NAME = re.compile(r"\A[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
 DEFAULT_PROFILE_TEMPLATE = "kasm-profile-{user_id}-{image_id}"
@@ -122,3 +124,19 @@ def mappings_expand(mappings: Iterable[dict], *, username: str, user_id: str, im
         source = template_expand(mapping["source"], username=username, user_id=user_id, image_id=image_id)
         mounts.append(Mount(source_kind(source), source, mapping["target"], bool(mapping.get("read_only"))))
     return mounts
+
+
+def mappings_checked(mappings: object, *, host_roots: Iterable[str]) -> list[dict]:
+    """`mappings` when every one is fine, else InvalidInput naming each problem."""
+    if mappings in (None, ""):
+        return []
+    if not isinstance(mappings, list):
+        raise InvalidInput('Volume mappings are a JSON list: [{"source": "...", "target": "/...", "read_only": true}].')
+    problems = [
+        f"Mapping {number}: {problem}"
+        for number, mapping in enumerate(mappings, start=1)
+        for problem in mapping_problems(mapping, host_roots=host_roots)
+    ]
+    if problems:
+        raise InvalidInput(" ".join(problems))
+    return [{"read_only": False, **mapping} for mapping in mappings]
