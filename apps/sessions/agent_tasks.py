@@ -9,7 +9,14 @@ from django.conf import settings
 
 from apps.agents.identity import agent_identity
 from apps.agents.labels import SESSION_LABEL
-from apps.agents.runtime.docker import DockerError, container_exec, container_find, container_remove, container_stop
+from apps.agents.runtime.docker import (
+    DockerError,
+    container_exec,
+    container_find,
+    container_pause,
+    container_remove,
+    container_stop,
+)
 from apps.common.queues import task_enqueue
 from apps.sessions.launcher import session_container_start
 from apps.sessions.mounts import profile_remove
@@ -63,13 +70,27 @@ def session_destroy_task(session_id: str) -> None:
 
 @shared_task(name="sessions.pause", time_limit=120, acks_late=True, ignore_result=True)
 def session_pause_task(session_id: str) -> None:
-    """stop the session's container, keeping it for a resume."""
+    """freeze the session's container (docker pause), its memory kept for a resume."""
+    _container_then_report(session_id, container_pause, "sessions.paused")
+
+
+@shared_task(name="sessions.stop", time_limit=120, acks_late=True, ignore_result=True)
+def session_stop_task(session_id: str) -> None:
+    """stop the session's container (docker stop), keeping it and its files for a resume."""
+    _container_then_report(session_id, container_stop, "sessions.stopped")
+
+
+def _container_then_report(session_id: str, action, report: str) -> None:
     container = container_find(settings.DOCKER_URL, label=SESSION_LABEL, value=session_id)
     if container is None:
         task_enqueue("sessions.launch_failed", agent_identity(), session_id, "The container is gone.")
         return
-    container_stop(settings.DOCKER_URL, container.id)
-    task_enqueue("sessions.paused", agent_identity(), session_id)
+    try:
+        action(settings.DOCKER_URL, container.id)
+    except DockerError as error:
+        task_enqueue("sessions.launch_failed", agent_identity(), session_id, str(error))
+        return
+    task_enqueue(report, agent_identity(), session_id)
 
 
 @shared_task(name="sessions.profile_remove", time_limit=300, acks_late=True, ignore_result=True)

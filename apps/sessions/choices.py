@@ -9,8 +9,10 @@ class SessionStatus(models.TextChoices):
     PROVISIONING = "provisioning", "Provisioning"
     STARTING = "starting", "Starting"
     RUNNING = "running", "Running"
+    PAUSING = "pausing", "Pausing"
+    PAUSED = "paused", "Paused"  # frozen (docker pause): its memory kept, resumed in an instant
     STOPPING = "stopping", "Stopping"
-    PAUSED = "paused", "Paused"
+    STOPPED = "stopped", "Stopped"  # docker stop: its memory freed, its files kept; resuming restarts it
     DELETING = "deleting", "Deleting"
     DELETED = "deleted", "Deleted"
     ERROR = "error", "Error"
@@ -18,6 +20,7 @@ class SessionStatus(models.TextChoices):
     # Named sets of states, the only place they are written (assigned below the class: an enum's
     # body cannot refer to its own members).
     STARTING_UP: ClassVar[frozenset]  # on its way to running: a desktop socket opened now is held
+    RESUMABLE: ClassVar[frozenset]  # paused or stopped: a resume starts it again
     LIVE: ClassVar[frozenset]  # the user's session exists: it counts, expires, can be destroyed
     HOLDING: ClassVar[frozenset]  # holds its reservation on the agent (a deleting container still runs)
     VIEWABLE: ClassVar[frozenset]  # a share link can be joined
@@ -25,7 +28,12 @@ class SessionStatus(models.TextChoices):
 
 
 SessionStatus.STARTING_UP = frozenset({SessionStatus.PROVISIONING, SessionStatus.STARTING})
-SessionStatus.LIVE = SessionStatus.STARTING_UP | {SessionStatus.RUNNING, SessionStatus.STOPPING, SessionStatus.PAUSED}
+SessionStatus.RESUMABLE = frozenset({SessionStatus.PAUSED, SessionStatus.STOPPED})
+SessionStatus.LIVE = (
+    SessionStatus.STARTING_UP
+    | SessionStatus.RESUMABLE
+    | {SessionStatus.RUNNING, SessionStatus.PAUSING, SessionStatus.STOPPING}
+)
 SessionStatus.HOLDING = SessionStatus.LIVE | {SessionStatus.DELETING}
 SessionStatus.VIEWABLE = frozenset({SessionStatus.STARTING, SessionStatus.RUNNING})
 SessionStatus.GONE = frozenset({SessionStatus.DELETING, SessionStatus.DELETED})

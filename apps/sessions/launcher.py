@@ -29,6 +29,7 @@ from apps.agents.runtime.docker import (
     container_remove,
     container_run,
     container_start,
+    container_unpause,
 )
 from apps.agents.session_network import session_network
 from apps.images.choices import CpuAllocationMethod
@@ -115,8 +116,10 @@ def _existing_started(docker_url: str, spec: dict) -> str:
             f"a container named {container_name(spec)} exists but is not this session's; remove it",
             retryable=False,
         )
-    if existing.status != "running":
-        container_start(docker_url, existing.id)  # a resumed (paused) session
+    if existing.status == "paused":
+        container_unpause(docker_url, existing.id)  # a resumed paused session: its processes go on
+    elif existing.status != "running":
+        container_start(docker_url, existing.id)  # a resumed stopped session: its desktop starts again
     return existing.id
 
 

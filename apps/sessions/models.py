@@ -54,6 +54,10 @@ class Session(BaseModel):
         return self.status == SessionStatus.PAUSED
 
     @property
+    def is_resumable(self) -> bool:
+        return self.status in SessionStatus.RESUMABLE
+
+    @property
     def is_gone(self) -> bool:
         return self.status in SessionStatus.GONE
 

@@ -250,24 +250,44 @@ def session_keepalive(*, session: Session) -> Session:
 
 @transaction.atomic
 def session_pause(*, session: Session) -> None:
-    """Stop the container (its capacity stays reserved so a resume always fits)."""
-    if not _transition(session, to=SessionStatus.STOPPING, allowed_from=[SessionStatus.RUNNING]):
+    """Freeze the container's processes (docker pause): its memory stays, and a resume is instant.
+    A paused or stopped session keeps its reservation, so its resume always fits."""
+    if not _transition(session, to=SessionStatus.PAUSING, allowed_from=[SessionStatus.RUNNING]):
         raise ApplicationError(f"Session {session.hex_id} is {session.status}; only a running session can be paused.")
     task_enqueue("sessions.pause", session.hex_id, queue=agent_queue_name(session.agent.hostname))
 
 
 @transaction.atomic
+def session_stop(*, session: Session) -> None:
+    """Stop the container (docker stop): its memory is freed, its files kept; a resume restarts
+    its desktop."""
+    allowed = [SessionStatus.RUNNING, SessionStatus.PAUSED]
+    if not _transition(session, to=SessionStatus.STOPPING, allowed_from=allowed):
+        raise ApplicationError(
+            f"Session {session.hex_id} is {session.status}; only a running or paused session can be stopped."
+        )
+    task_enqueue("sessions.stop", session.hex_id, queue=agent_queue_name(session.agent.hostname))
+
+
+@transaction.atomic
 def session_mark_paused(*, session: Session) -> None:
-    _transition(session, to=SessionStatus.PAUSED, allowed_from=[SessionStatus.STOPPING])
+    _transition(session, to=SessionStatus.PAUSED, allowed_from=[SessionStatus.PAUSING])
+
+
+@transaction.atomic
+def session_mark_stopped(*, session: Session) -> None:
+    _transition(session, to=SessionStatus.STOPPED, allowed_from=[SessionStatus.STOPPING])
 
 
 @transaction.atomic
 def session_resume(*, session: Session) -> None:
-    """Start the paused container again; it is running once the workspace answers."""
+    """Unpause or start the container again; it is running once the workspace answers."""
     if not _transition(
-        session, to=SessionStatus.STARTING, allowed_from=[SessionStatus.PAUSED], start_requested_at=timezone.now()
+        session, to=SessionStatus.STARTING, allowed_from=SessionStatus.RESUMABLE, start_requested_at=timezone.now()
     ):
-        raise ApplicationError(f"Session {session.hex_id} is {session.status}; only a paused session can be resumed.")
+        raise ApplicationError(
+            f"Session {session.hex_id} is {session.status}; only a paused or stopped session can be resumed."
+        )
     session_keepalive(session=session)
     task_enqueue("sessions.launch", session_launch_spec(session), queue=agent_queue_name(session.agent.hostname))
 

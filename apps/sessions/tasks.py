@@ -16,6 +16,7 @@ from apps.sessions.services import (
     session_mark_failed,
     session_mark_paused,
     session_mark_running,
+    session_mark_stopped,
     sessions_expire,
     sessions_stalled_fail,
 )
@@ -37,6 +38,13 @@ def session_paused_task(identity: dict, session_id: str) -> None:
     session = _session_from_agent(identity, session_id)
     if session is not None:
         session_mark_paused(session=session)
+
+
+@shared_task(name="sessions.stopped", **REPORT_TASK)
+def session_stopped_task(identity: dict, session_id: str) -> None:
+    session = _session_from_agent(identity, session_id)
+    if session is not None:
+        session_mark_stopped(session=session)
 
 
 @shared_task(name="sessions.exec_finished", **REPORT_TASK)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("share/<hex:share_id>/", views.share_view, name="share-view"),
     path("session/<hex:kasm_id>/delete/", views.session_delete, name="session-delete"),
     path("session/<hex:kasm_id>/pause/", views.session_pause_view, name="session-pause"),
+    path("session/<hex:kasm_id>/stop/", views.session_stop_view, name="session-stop"),
     path("session/<hex:kasm_id>/resume/", views.session_resume_view, name="session-resume"),
     path("console/sessions/", views.console_sessions, name="console-sessions"),
     path("console/sessions/<hex:kasm_id>/destroy/", views.console_session_destroy, name="console-session-destroy"),

@@ -36,6 +36,7 @@ from apps.sessions.services import (
     session_pause,
     session_request,
     session_resume,
+    session_stop,
 )
 from apps.sessions.sharing import (
     session_sharing_disable,
@@ -193,6 +194,12 @@ def session_delete(request, kasm_id):
 @require_POST
 def session_pause_view(request, kasm_id):
     return _lifecycle_action(request, kasm_id, session_pause, "The session is being paused.")
+
+
+@owner_or_link_required
+@require_POST
+def session_stop_view(request, kasm_id):
+    return _lifecycle_action(request, kasm_id, session_stop, "The session is being stopped.")
 
 
 @owner_or_link_required

@@ -6,6 +6,8 @@ const kasmId = root.dataset.kasmId;
 const desktop = document.getElementById("session-desktop");
 const csrf = document.querySelector("[name=csrfmiddlewaretoken]").value;
 const FINAL = ["error", "deleted", "deleting"];
+const RESUMABLE = ["paused", "stopped"];
+let disconnectDesktop = null;
 
 function show(status, message) {
   root.dataset.status = status;
@@ -13,14 +15,28 @@ function show(status, message) {
   document.getElementById("session-message").textContent = message || "";
   if (status === "running" && desktop.hidden) {
     desktop.hidden = false;
-    connectDesktop(desktop, { path: desktop.dataset.path, viewOnly: false, onIdle: showIdleNotice });
+    disconnectDesktop = connectDesktop(desktop, { path: desktop.dataset.path, viewOnly: false, onIdle: showIdleNotice });
     const sharePanel = document.getElementById("share-panel"); // absent for a browser that came by a link
     if (sharePanel) sharePanel.hidden = false;
     document.getElementById("session-progress").hidden = true;
   }
-  const paused = status === "paused";
-  document.getElementById("session-resume").hidden = !paused;
-  document.getElementById("session-progressbar").hidden = paused || FINAL.includes(status);
+  if (status !== "running" && !desktop.hidden) {
+    // Paused, stopped or ended: the page says so (and why) instead of a desktop that cannot answer.
+    disconnectDesktop?.();
+    desktop.hidden = true;
+    disconnectDesktop = null;
+    document.getElementById("session-progress").hidden = false;
+  }
+  const ended = FINAL.includes(status);
+  document.getElementById("session-resume").hidden = !RESUMABLE.includes(status);
+  for (const note of document.querySelectorAll("#session-resume [data-when]")) note.hidden = note.dataset.when !== status;
+  for (const action of document.querySelectorAll(".session-actions [data-when]")) {
+    action.hidden = !action.dataset.when.split(" ").includes(status);
+  }
+  document.querySelector(".session-actions").hidden = ended;
+  document.getElementById("session-ended").hidden = !ended;
+  if (ended) document.getElementById("session-ended-reason").textContent = message || "";
+  document.getElementById("session-progressbar").hidden = RESUMABLE.includes(status) || ended;
 }
 
 // The proxy closed the desktop after the idle time the user's groups allow: offer to reconnect.
@@ -42,7 +58,7 @@ async function poll() {
     state = null; // a network blip: ask again shortly
   }
   if (state) show(state.status, state.message);
-  const settled = ["running", "paused", ...FINAL];
+  const settled = ["running", ...RESUMABLE, ...FINAL];
   if (!state || !settled.includes(state.status)) setTimeout(poll, 1000);
 }
 

@@ -1,10 +1,12 @@
 """The share chat over Channels: participants only, history, order, presence, limits, revocation."""
 
 import asyncio
+import contextlib
 
 import pytest
+import pytest_asyncio
 from channels.db import database_sync_to_async
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.layers import DEFAULT_CHANNEL_LAYER, InMemoryChannelLayer, channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from channels_redis.core import RedisChannelLayer
 from django.contrib.auth.models import AnonymousUser
@@ -15,11 +17,31 @@ from apps.chat.models import ChatMessage
 from apps.sessions.sharing import session_sharing_disable, session_sharing_enable, share_join, share_viewer_kick
 from tests.personas import ALICE, CAROL, DAVE
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio, pytest.mark.usefixtures("sockets_closed")]
+OPENED: list[WebsocketCommunicator] = []
+
+
+@pytest_asyncio.fixture
+async def sockets_closed():
+    """Each test starts with its own channel layer, and ends with every socket it opened closed and
+    the layer's connections shut while its event loop still runs. A consumer left waiting on the
+    Redis layer (a refused socket's stays open until the client goes) could otherwise hang the
+    loop's shutdown, as it once hung CI for an hour."""
+    channel_layers.backends.clear()
+    yield
+    while OPENED:
+        communicator = OPENED.pop()
+        if not communicator.future.done():
+            with contextlib.suppress(Exception):
+                await communicator.disconnect()
+    layer = channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    if isinstance(layer, RedisChannelLayer):
+        await layer.close_pools()
 
 
 async def join(user, share_id: str) -> WebsocketCommunicator:
     communicator = WebsocketCommunicator(ShareChatConsumer.as_asgi(), f"/ws/share/{share_id}/chat/")
+    OPENED.append(communicator)
     communicator.scope["user"] = user
     communicator.scope["url_route"] = {"kwargs": {"share_id": share_id}}
     connected, code = await communicator.connect()

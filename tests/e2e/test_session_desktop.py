@@ -11,6 +11,7 @@ from apps.accounts.services import api_key_create
 from apps.sessions.api.public_format import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
+from apps.sessions.services import session_destroy
 from tests.e2e.conftest import log_in
 from tests.personas import ALICE, PASSWORDS
 from tests.workers import wait_for
@@ -76,11 +77,26 @@ def test_the_tile_returns_to_the_running_desktop_and_pause_then_resume_draws_it_
     page.click("#my-sessions button:has-text('Pause')")
     wait_for(lambda: Session.objects.get().status == SessionStatus.PAUSED, timeout=60, what="paused")
     page.goto(session_url)
+    assert page.is_visible("text=its programs are frozen")
     page.click("#session-resume button")  # the paused session's page offers Resume
+    page.wait_for_url(session_url)
+    wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=30, what="the desktop drawn after unpause")
+
+    page.click("#session-stop")  # from the session's own page this time
+    wait_for(lambda: Session.objects.get().status == SessionStatus.STOPPED, timeout=60, what="stopped")
+    page.goto(session_url)
+    assert page.is_visible("text=resuming starts its desktop again")
+    page.click("#session-resume button")
     page.wait_for_url(session_url)
     # The X server of the first start left its lock in /tmp; the desktop must come back anyway.
     wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=90, what="the desktop drawn after resume")
     assert Session.objects.get().status == SessionStatus.RUNNING
+
+    # An admin destroys it while its owner watches: the page says so and offers a new launch.
+    session_destroy(session=Session.objects.get(), reason="destroyed by admin bob")
+    page.wait_for_selector("#session-ended", state="visible", timeout=60_000)
+    assert "destroyed by admin bob" in page.inner_text("#session-ended")
+    assert page.is_hidden("#session-desktop") and page.is_visible("#session-relaunch")
 
 
 def test_a_kasm_url_opens_the_desktop_in_a_fresh_browser_once(browser, page, platform, alice, desktop_image):

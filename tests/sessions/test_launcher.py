@@ -5,12 +5,13 @@ import uuid
 import docker
 import pytest
 
-from apps.agents.runtime.docker import DockerError, container_remove
+from apps.agents.runtime.docker import DockerError, container_exec, container_remove
 from apps.agents.session_network import session_network
 from apps.images.choices import CpuAllocationMethod
 from apps.sessions.launcher import container_name, container_options, session_container_start
 from tests.personas import ALICE
-from tests.sessions.conftest import BUSYBOX
+from tests.sessions.conftest import BUSYBOX, DESKTOP
+from tests.workers import wait_for
 
 
 def spec(**changes) -> dict:
@@ -131,3 +132,26 @@ def test_a_workspace_with_a_network_joins_it_instead_of_the_session_network(star
         if container is not None:
             container_remove(docker_url, container.id)
         network.remove()
+
+
+def test_a_paused_or_stopped_desktop_resumes_with_its_window_manager_and_terminal(started, docker_url):
+    """Unpaused, the same processes go on; stopped and started, the desktop starts again despite the
+    X lock its first X server left in /tmp."""
+    launch = spec(docker_image=DESKTOP.tag, memory=1024**3, environment={"VNC_PW": "pw", "KASM_USER": ALICE})
+    first, container = started(launch)
+
+    def desktop_processes() -> str:
+        exit_code, output = container_exec(
+            docker_url, first.container_id, cmd=["pgrep", "-l", "-x", "Xvfb|openbox|xterm"]
+        )
+        return output if exit_code == 0 else ""
+
+    wait_for(lambda: len(desktop_processes().split()) == 6, timeout=30, what="Xvfb, openbox and xterm")
+    before = desktop_processes()
+    container.pause()
+    started(launch)
+    assert desktop_processes() == before  # the very same processes
+    container.stop(timeout=5)
+    started(launch)
+    wait_for(lambda: len(desktop_processes().split()) == 6, timeout=30, what="the desktop restarted")
+    assert desktop_processes() != before  # new processes, the lock notwithstanding

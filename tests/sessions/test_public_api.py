@@ -395,10 +395,14 @@ def test_stop_pause_and_resume_a_session_and_list_a_users_sessions(
     kasms = api("get_user_kasms", {"user_id": user_public_id(alice)}).json()["kasms"]
     assert [k["kasm_id"] for k in kasms] == [session.hex_id]
     with django_capture_on_commit_callbacks(execute=True):
-        assert api("stop_kasm", fields).json() == {}
-    assert Session.objects.get(pk=session.pk).status == SessionStatus.STOPPING and sent == ["sessions.pause"]
-    assert api("pause_kasm", fields).status_code == 409  # stopping already
+        assert api("pause_kasm", fields).json() == {}
+    assert Session.objects.get(pk=session.pk).status == SessionStatus.PAUSING and sent == ["sessions.pause"]
+    assert api("pause_kasm", fields).status_code == 409  # pausing already
     Session.objects.filter(pk=session.pk).update(status=SessionStatus.PAUSED)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api("stop_kasm", fields).json() == {}  # a paused session may be stopped
+    assert Session.objects.get(pk=session.pk).status == SessionStatus.STOPPING and sent[-1] == "sessions.stop"
+    Session.objects.filter(pk=session.pk).update(status=SessionStatus.STOPPED)
     with django_capture_on_commit_callbacks(execute=True):
         assert api("resume_kasm", fields).json() == {}
     assert Session.objects.get(pk=session.pk).status == SessionStatus.STARTING and sent[-1] == "sessions.launch"

@@ -194,18 +194,23 @@ def test_exec_command_runs_in_the_container_through_the_developer_api(platform, 
     assert response.status_code == 403
 
 
-def test_pause_stops_the_container_and_resume_makes_it_reachable_again(platform, alice, busybox_image, docker_url):
-    from apps.sessions.services import session_pause, session_resume
+def test_pause_freezes_stop_exits_and_resume_makes_it_reachable_again(platform, alice, busybox_image, docker_url):
+    from apps.sessions.services import session_pause, session_resume, session_stop
 
     requested = session_request(user=alice, image=busybox_image)
     session = wait_for_status(requested.session, SessionStatus.RUNNING)
-    session_pause(session=session)
-    session = wait_for_status(session, SessionStatus.PAUSED)
-    assert docker.DockerClient(base_url=docker_url).containers.get(session.container_id).status == "exited"
-    assert Agent.objects.get(hostname="local").reserved_sessions == 1  # a resume always fits
-    session_resume(session=session)
-    session = wait_for_status(session, SessionStatus.RUNNING)
-    assert_desktop_echoes(platform, session, requested.session_token)
+    engine = docker.DockerClient(base_url=docker_url)
+    for stop, held, state in (
+        (session_pause, SessionStatus.PAUSED, "paused"),
+        (session_stop, SessionStatus.STOPPED, "exited"),
+    ):
+        stop(session=session)
+        session = wait_for_status(session, held)
+        assert engine.containers.get(session.container_id).status == state
+        assert Agent.objects.get(hostname="local").reserved_sessions == 1  # a resume always fits
+        session_resume(session=session)
+        session = wait_for_status(session, SessionStatus.RUNNING)
+        assert_desktop_echoes(platform, session, requested.session_token)
     session_destroy(session=session)
     wait_for_status(session, SessionStatus.DELETED)
 

@@ -296,11 +296,27 @@ def volume_remove(docker_url: str, name: str) -> None:
 
 
 def container_stop(docker_url: str, container_id: str) -> None:
-    _call("stop a container", lambda: _client(docker_url).containers.get(container_id).stop(timeout=10))
+    """Stop the container, a paused one included (thawed first, so that it can take its signal)."""
+
+    def stop():
+        container = _client(docker_url).containers.get(container_id)
+        if container.status == "paused":
+            container.unpause()
+        container.stop(timeout=10)
+
+    _call("stop a container", stop)
 
 
 def container_start(docker_url: str, container_id: str) -> None:
     _call("start a container", lambda: _client(docker_url).containers.get(container_id).start())
+
+
+def container_pause(docker_url: str, container_id: str) -> None:
+    _call("pause a container", lambda: _client(docker_url).containers.get(container_id).pause())
+
+
+def container_unpause(docker_url: str, container_id: str) -> None:
+    _call("unpause a container", lambda: _client(docker_url).containers.get(container_id).unpause())
 
 
 def container_exec(

@@ -65,6 +65,7 @@ from apps.sessions.services import (
     session_pause,
     session_request,
     session_resume,
+    session_stop,
 )
 from apps.sessions.sharing import session_sharing_enable, share_join, shared_session_get
 
@@ -389,15 +390,16 @@ def _live_sessions(*, owner_id) -> dict:
 
 @call("stop_kasm", P.SESSIONS_MODIFY)
 def stop_kasm(api_key: ApiKey, body: dict) -> dict:
-    """Stop the container, keeping it and its reservation; resume_kasm starts it again."""
-    session_pause(session=_session(body, _acting_user(api_key, body)))
+    """Stop the container (memory freed, files kept), keeping its reservation; resume_kasm starts it again."""
+    session_stop(session=_session(body, _acting_user(api_key, body)))
     return {}
 
 
 @call("pause_kasm", P.SESSIONS_MODIFY)
 def pause_kasm(api_key: ApiKey, body: dict) -> dict:
-    """As stop_kasm: the container is stopped (Kasm keeps its memory; ours restarts its processes)."""
-    return stop_kasm(api_key, body)
+    """Freeze the container (docker pause), its memory kept; resume_kasm thaws it."""
+    session_pause(session=_session(body, _acting_user(api_key, body)))
+    return {}
 
 
 @call("resume_kasm", P.SESSIONS_MODIFY)
