@@ -241,3 +241,38 @@ def test_restarting_the_manager_loses_nothing(
     finally:
         workers.stop_all()
         remove_containers_of_agent(docker_url, "local")
+
+
+def test_a_persistent_profile_keeps_the_users_files_across_sessions_and_a_reset_starts_fresh(
+    platform, alice, busybox_image, docker_url
+):
+    from apps.agents.runtime.docker import container_exec
+    from apps.sessions.models import PersistentProfile
+    from apps.sessions.profiles import ProfileMode, persistent_profile_reset
+
+    busybox_image.persistent_profile_path = "kasm-profile-{user_id}-{image_id}"
+    busybox_image.save()
+
+    def session_home(mode=ProfileMode.ENABLED) -> tuple[Session, str]:
+        session = wait_for_status(
+            session_request(user=alice, image=busybox_image, profile_mode=mode).session, "running"
+        )
+        return session, container_exec(docker_url, session.container_id, cmd=["sh", "-c", "cat $HOME/notes 2>&1"])[1]
+
+    first, _ = session_home()
+    container_exec(docker_url, first.container_id, cmd=["sh", "-c", "echo 'day one' > $HOME/notes"])
+    session_destroy(session=first)
+    wait_for_status(first, SessionStatus.DELETED)
+    second, home = session_home()
+    assert home == "day one\n"
+    session_destroy(session=second)
+    wait_for_status(second, SessionStatus.DELETED)
+    volume = PersistentProfile.objects.get().source
+    persistent_profile_reset(profile=PersistentProfile.objects.get())
+    engine = docker.DockerClient(base_url=docker_url)
+    wait_for(lambda: volume not in [v.name for v in engine.volumes.list()], what="the profile's volume removed")
+    third, home = session_home()
+    assert "No such file" in home
+    session_destroy(session=third)
+    wait_for_status(third, SessionStatus.DELETED)
+    persistent_profile_reset(profile=PersistentProfile.objects.get())
