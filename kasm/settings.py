@@ -288,6 +288,7 @@ SESSION_KEEPALIVE_SECONDS = env_int("SESSION_KEEPALIVE_SECONDS", 3600)  # a keep
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365)  # the audit trail keeps this many days
 SESSION_START_TIMEOUT_SECONDS = env_int("SESSION_START_TIMEOUT_SECONDS", 120)
 SESSION_LINK_LIFETIME_SECONDS = env_int("SESSION_LINK_LIFETIME_SECONDS", 300)  # a kasm_url opens its session once
+SESSION_FILE_TRANSFER_MAX_MB = env_int("SESSION_FILE_TRANSFER_MAX_MB", 100)  # uploads and downloads, in MB
 # A launch (or resume) queued this long ago with no report is sent again at the next check-in.
 SESSION_LAUNCH_RESEND_SECONDS = env_int("SESSION_LAUNCH_RESEND_SECONDS", 60)
 SESSION_ORPHAN_GRACE_SECONDS = env_int("SESSION_ORPHAN_GRACE_SECONDS", 300)

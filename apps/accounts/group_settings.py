@@ -55,6 +55,8 @@ DEFAULTS = {
     "allow_sharing": True,
     "allow_clipboard_down": True,
     "allow_clipboard_up": True,
+    "allow_uploads": True,
+    "allow_downloads": True,
     "default_workspace": None,
     "max_cores_per_user": 0,
     "max_memory_per_user": 0,
@@ -126,6 +128,18 @@ GROUP_SETTINGS: tuple[GroupSetting, ...] = (
         "Text copied on the member's computer may be pasted into the session. Off: the proxy drops it.",
     ),
     GroupSetting(
+        "allow_uploads",
+        bool,
+        "Upload files",
+        "Members may upload files from their computer into the session's ~/Uploads.",
+    ),
+    GroupSetting(
+        "allow_downloads",
+        bool,
+        "Download files",
+        "Members may download files from their session's home (~/Downloads and below).",
+    ),
+    GroupSetting(
         "default_workspace",
         uuid.UUID,
         "Default workspace",
@@ -156,6 +170,8 @@ class UserPolicy:
     allow_sharing: bool
     allow_clipboard_down: bool
     allow_clipboard_up: bool
+    allow_uploads: bool
+    allow_downloads: bool
     default_workspace: str | None
     sources: dict
 

@@ -74,6 +74,14 @@ RUNTIME_SETTINGS: tuple[RuntimeSettingSpec, ...] = (
         DAY,
     ),
     RuntimeSettingSpec(
+        "SESSION_FILE_TRANSFER_MAX_MB",
+        "Sessions",
+        "File transfer limit (MB)",
+        "The largest upload (all files of one drop together) or download between a browser and a session.",
+        1,
+        4096,
+    ),
+    RuntimeSettingSpec(
         "AGENT_CHECKIN_INTERVAL",
         "Agents",
         "Check-in interval (seconds)",

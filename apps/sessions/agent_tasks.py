@@ -18,6 +18,7 @@ from apps.agents.runtime.docker import (
     container_stop,
 )
 from apps.common.queues import task_enqueue
+from apps.sessions import container_files
 from apps.sessions.launcher import session_container_start
 from apps.sessions.mounts import profile_remove
 
@@ -101,6 +102,25 @@ def profile_remove_task(kind: str, source: str) -> None:
         profile_remove(settings.DOCKER_URL, kind=kind, source=source)
     except DockerError as error:
         logger.error("Persistent profile %s was not removed: %s", source, error)
+
+
+# File transfers (transfers.py): a browser waits on each, so none is retried or acknowledged late.
+@shared_task(name="sessions.file_put", time_limit=300, ignore_result=True)
+def file_put_task(session_id: str, transfer_id: str, name: str) -> None:
+    """write an uploaded file into the session's ~/Uploads."""
+    container_files.file_put(session_id, transfer_id, name)
+
+
+@shared_task(name="sessions.files_list", time_limit=60, ignore_result=True)
+def files_list_task(session_id: str, transfer_id: str, path: str) -> None:
+    """list a directory of the session's home."""
+    container_files.files_list(session_id, transfer_id, path)
+
+
+@shared_task(name="sessions.file_get", time_limit=900, ignore_result=True)
+def file_get_task(session_id: str, transfer_id: str, path: str, limit: int) -> None:
+    """stream a file of the session's home to the manager."""
+    container_files.file_get(session_id, transfer_id, path, limit)
 
 
 @shared_task(name="sessions.exec", time_limit=3600, ignore_result=True)

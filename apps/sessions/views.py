@@ -1,11 +1,13 @@
+from dataclasses import asdict
 from functools import partial, wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.decorators import console_admin_required
 from apps.accounts.selectors import user_policy
@@ -45,6 +47,15 @@ from apps.sessions.sharing import (
     share_link_check,
     share_viewer_active,
     share_viewer_kick,
+)
+from apps.sessions.transfers import (
+    TransferForbidden,
+    TransferRefused,
+    home_path_checked,
+    session_download,
+    session_files_list,
+    session_upload,
+    transfer_limit_bytes,
 )
 
 
@@ -169,6 +180,62 @@ def share_view(request, share_id):
 def session_status(request, kasm_id):
     session = _own_session(request, kasm_id)
     return JsonResponse({"status": session.status, "message": session.status_message})
+
+
+# Files in and out (transfers.py): the owner, or a browser that opened the session's link.
+
+
+@owner_or_link_required
+@require_POST
+def session_files_upload(request, kasm_id):
+    """Every file of the form's `files` into ~/Uploads; answers the names they got."""
+    session = _own_session(request, kasm_id)
+    uploads = request.FILES.getlist("files")
+    try:
+        if not uploads:
+            raise TransferRefused("Choose one or more files to upload.")
+        limit = transfer_limit_bytes()
+        if sum(upload.size for upload in uploads) > limit:
+            raise TransferRefused(f"These files add up to more than the {limit // 2**20} MB an upload may be.")
+        names = [
+            session_upload(session=session, name=upload.name, chunks=upload.chunks(), size=upload.size)
+            for upload in uploads
+        ]
+    except TransferRefused as error:
+        return _transfer_refusal(error)
+    return JsonResponse({"uploaded": names})
+
+
+@owner_or_link_required
+@require_GET
+def session_files(request, kasm_id):
+    """The entries of a folder of the home (`path`, relative to it; the home when empty)."""
+    session = _own_session(request, kasm_id)
+    try:
+        path = home_path_checked(request.GET.get("path", ""))
+        entries = session_files_list(session=session, path=path)
+    except TransferRefused as error:
+        return _transfer_refusal(error)
+    return JsonResponse({"path": path, "entries": [asdict(entry) for entry in entries]})
+
+
+@owner_or_link_required
+@require_GET
+def session_file_download(request, kasm_id):
+    session = _own_session(request, kasm_id)
+    path = request.GET.get("path", "")
+    try:
+        pieces = session_download(session=session, path=path)
+    except TransferRefused as error:
+        return _transfer_refusal(error)
+    response = StreamingHttpResponse(pieces, content_type="application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(True, path.rstrip("/").split("/")[-1])
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _transfer_refusal(error: TransferRefused) -> JsonResponse:
+    return JsonResponse({"error": error.message}, status=403 if isinstance(error, TransferForbidden) else 400)
 
 
 @owner_or_link_required

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
+import socket
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 import docker.errors
+import docker.utils.socket
 import requests.exceptions
 
 from apps.agents.docker_names import reference_split
@@ -341,3 +345,55 @@ def container_exec(
         privileged=privileged,
     )
     return result.exit_code, result.output.decode(errors="replace")
+
+
+def container_exec_feeding(
+    docker_url: str, container_id: str, *, cmd: list[str], user: str, chunks: Iterable[bytes]
+) -> tuple[int, str]:
+    """Run `cmd` with `chunks` as its standard input (a file's bytes, say); returns (exit code, output)."""
+    api = _client(docker_url).api
+    exec_id = _call("create a command in a container", api.exec_create, container_id, cmd, stdin=True, user=user)["Id"]
+    sock = _call("start a command in a container", api.exec_start, exec_id, socket=True)
+    raw = getattr(sock, "_sock", sock)
+    try:
+        for chunk in chunks:
+            raw.sendall(chunk)
+        raw.shutdown(socket.SHUT_WR)
+        output = b"".join(
+            data for _stream, data in docker.utils.socket.frames_iter(raw, tty=False) if isinstance(data, bytes)
+        )
+    except OSError as error:
+        raise DockerError(f"the command's input or output broke off: {error}", retryable=False) from error
+    finally:
+        raw.close()
+    return _exit_code(api, exec_id), output.decode(errors="replace")
+
+
+def container_exec_reading(
+    docker_url: str, container_id: str, *, cmd: list[str], user: str
+) -> tuple[Iterator[bytes], Callable[[], tuple[int, str]]]:
+    """Run `cmd` and stream its standard output; once the stream is read, the second value gives
+    (exit code, standard error)."""
+    api = _client(docker_url).api
+    exec_id = _call("create a command in a container", api.exec_create, container_id, cmd, user=user)["Id"]
+    frames = _call("start a command in a container", api.exec_start, exec_id, stream=True, demux=True)
+    errors = []
+
+    def stdout() -> Iterator[bytes]:
+        for out, err in frames:
+            if err:
+                errors.append(err)
+            if out:
+                yield out
+
+    return stdout(), lambda: (_exit_code(api, exec_id), b"".join(errors).decode(errors="replace"))
+
+
+def _exit_code(api, exec_id: str) -> int:
+    """The command's exit code, once Docker has seen it end (a moment after its output closes)."""
+    for _ in range(100):
+        info = _call("inspect a command", api.exec_inspect, exec_id)
+        if not info["Running"] and info["ExitCode"] is not None:
+            return info["ExitCode"]
+        time.sleep(0.02)
+    raise DockerError("the command did not end", retryable=False)
