@@ -8,8 +8,10 @@ const CLOSE_IDLE = 4408; // apps/common/close_codes.py: no input for the idle ti
 
 // Connect `container` to the session's WebSocket at `path`. Viewers get a scaled, view-only
 // copy; the owner's desktop is resized to fit the tab. When the proxy closes an idle desktop,
-// `onIdle(reconnect)` is called instead of retrying. Returns a function that disconnects.
-export function connectDesktop(container, { path, viewOnly, onIdle }) {
+// `onIdle(reconnect)` is called instead of retrying; text the session copies goes to
+// `onClipboard(text)`. Returns { disconnect(), paste(text) }, paste sending text to the
+// session's clipboard.
+export function connectDesktop(container, { path, viewOnly, onIdle, onClipboard }) {
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
   const url = `${scheme}://${window.location.host}/${path}`;
   let rfb = null;
@@ -27,6 +29,7 @@ export function connectDesktop(container, { path, viewOnly, onIdle }) {
     rfb.viewOnly = viewOnly;
     rfb.scaleViewport = true;
     rfb.resizeSession = !viewOnly;
+    if (onClipboard) rfb.addEventListener("clipboard", (event) => onClipboard(event.detail.text));
     rfb.addEventListener("connect", () => {
       attempt = 0;
       container.dataset.connected = "true";
@@ -47,8 +50,13 @@ export function connectDesktop(container, { path, viewOnly, onIdle }) {
   }
 
   open();
-  return () => {
-    stopped = true;
-    rfb?.disconnect();
+  return {
+    disconnect() {
+      stopped = true;
+      rfb?.disconnect();
+    },
+    paste(text) {
+      rfb?.clipboardPasteFrom(text);
+    },
   };
 }

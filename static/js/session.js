@@ -1,4 +1,5 @@
 import { connectDesktop } from "./desktop.js";
+import { initFiles } from "./files.js";
 import { onLiveUpdate } from "./live.js";
 
 const root = document.getElementById("session");
@@ -7,7 +8,8 @@ const desktop = document.getElementById("session-desktop");
 const csrf = document.querySelector("[name=csrfmiddlewaretoken]").value;
 const FINAL = ["error", "deleted", "deleting"];
 const RESUMABLE = ["paused", "stopped"];
-let disconnectDesktop = null;
+let connection = null; // the desktop's, while it shows
+const clipboardText = document.getElementById("clipboard-text");
 
 function show(status, message) {
   root.dataset.status = status;
@@ -15,27 +17,33 @@ function show(status, message) {
   document.getElementById("session-message").textContent = message || "";
   if (status === "running" && desktop.hidden) {
     desktop.hidden = false;
-    disconnectDesktop = connectDesktop(desktop, { path: desktop.dataset.path, viewOnly: false, onIdle: showIdleNotice });
-    const sharePanel = document.getElementById("share-panel"); // absent for a browser that came by a link
-    if (sharePanel) sharePanel.hidden = false;
+    connection = connectDesktop(desktop, {
+      path: desktop.dataset.path,
+      viewOnly: false,
+      onIdle: showIdleNotice,
+      onClipboard: (text) => {
+        clipboardText.value = text;
+      },
+    });
     document.getElementById("session-progress").hidden = true;
   }
   if (status !== "running" && !desktop.hidden) {
     // Paused, stopped or ended: the page says so (and why) instead of a desktop that cannot answer.
-    disconnectDesktop?.();
+    connection?.disconnect();
     desktop.hidden = true;
-    disconnectDesktop = null;
+    connection = null;
     document.getElementById("session-progress").hidden = false;
   }
   const ended = FINAL.includes(status);
   document.getElementById("session-resume").hidden = !RESUMABLE.includes(status);
   for (const note of document.querySelectorAll("#session-resume [data-when]")) note.hidden = note.dataset.when !== status;
-  for (const action of document.querySelectorAll(".session-actions [data-when]")) {
-    action.hidden = !action.dataset.when.split(" ").includes(status);
+  for (const part of document.querySelectorAll("#session-panel [data-when]")) {
+    part.hidden = !part.dataset.when.split(" ").includes(status);
   }
-  document.querySelector(".session-actions").hidden = ended;
+  document.getElementById("session-panel").hidden = ended;
   document.getElementById("session-ended").hidden = !ended;
-  if (ended) document.getElementById("session-ended-reason").textContent = message || "";
+  // The reason comes with the first final status (deleting); the next one (deleted) has none.
+  if (ended && message) document.getElementById("session-ended-reason").textContent = `: ${message}`;
   document.getElementById("session-progressbar").hidden = RESUMABLE.includes(status) || ended;
 }
 
@@ -67,10 +75,40 @@ onLiveUpdate("session.", (message) => {
 });
 poll();
 
+// The side panel: open or closed as the user left it last; the desktop takes the room it leaves.
+const panelToggle = document.getElementById("panel-toggle");
+function setPanelOpen(open) {
+  root.classList.toggle("panel-open", open);
+  panelToggle.setAttribute("aria-expanded", String(open));
+  localStorage.setItem("session-panel-open", open ? "1" : "0");
+}
+setPanelOpen(localStorage.getItem("session-panel-open") !== "0");
+panelToggle.addEventListener("click", () => setPanelOpen(!root.classList.contains("panel-open")));
+
+document.getElementById("session-fullscreen").addEventListener("click", () => {
+  if (document.fullscreenElement) document.exitFullscreen();
+  else root.requestFullscreen().catch(() => {}); // refused outside a user gesture: nothing to do
+});
+
+document.getElementById("clipboard-send").addEventListener("click", () => connection?.paste(clipboardText.value));
+
+async function keepalive() {
+  const response = await fetch(`/session/${kasmId}/keepalive/`, {
+    method: "POST",
+    headers: { "X-CSRFToken": csrf },
+    credentials: "same-origin",
+  });
+  if (!response.ok) return;
+  const expires = new Date((await response.json()).expires_at);
+  const shown = document.getElementById("session-expires");
+  shown.dateTime = expires.toISOString();
+  shown.textContent = expires.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+document.getElementById("session-extend").addEventListener("click", () => keepalive().catch(() => {}));
+
+initFiles(document.getElementById("files-panel"), csrf);
+
 // Keep the session alive while this tab is open.
 setInterval(() => {
-  if (root.dataset.status === "running") {
-    fetch(`/session/${kasmId}/keepalive/`, { method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin" })
-      .catch(() => {}); // the next keepalive, a minute later, tries again
-  }
+  if (root.dataset.status === "running") keepalive().catch(() => {}); // the next one, a minute later, tries again
 }, 60_000);

@@ -131,3 +131,46 @@ def test_a_kasm_url_opens_the_desktop_in_a_fresh_browser_once(browser, page, pla
         assert "was used already" in second.locator("#link-refused").inner_text()
     finally:
         again.close()
+
+
+def test_the_panel_never_covers_the_desktop_and_moves_files_both_ways(
+    page, platform, alice, desktop_image, docker_url, tmp_path
+):
+    from apps.agents.runtime.docker import container_exec
+
+    log_in(page, platform, ALICE, PASSWORDS[ALICE])
+    page.click("button[aria-label='Launch Desktop']")
+    page.wait_for_url("**/session/*/")
+    wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=120, what="the desktop drawn")
+    desktop, panel = page.locator("#session-desktop").bounding_box(), page.locator("#session-panel").bounding_box()
+    assert desktop["x"] + desktop["width"] <= panel["x"] + 1  # side by side, never on top
+    page.click("#panel-toggle")  # closed: the desktop takes the room
+    wait_for(lambda: page.locator("#session-desktop").bounding_box()["width"] > desktop["width"] + 200, what="wider")
+    page.click("#panel-toggle")
+
+    page.set_input_files(
+        "#upload-input",
+        [
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"from the browser\n"},
+            {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": bytes(range(256)) * 1000},
+        ],
+    )
+    page.wait_for_selector("#upload-status:has-text('In ~/Uploads')", timeout=60_000)
+    session = Session.objects.get()
+    listing = container_exec(docker_url, session.container_id, cmd=["ls", "/home/kasm-user/Uploads"])[1]
+    assert listing.split() == ["notes.txt", "photo.jpg"]
+
+    made = bytes(range(256)) * 3000 + b"end"
+    write = "import sys; sys.stdout.buffer.write(bytes(range(256)) * 3000 + b'end')"
+    container_exec(
+        docker_url,
+        session.container_id,
+        cmd=["sh", "-c", f'mkdir -p ~/Downloads && python3 -c "{write}" > ~/Downloads/made.bin'],
+    )
+    page.click("#files-path button:has-text('~')")
+    page.click("#files-list button:has-text('Downloads/')")
+    with page.expect_download() as download:
+        page.click("#files-list a:has-text('made.bin')")
+    saved = tmp_path / "made.bin"
+    download.value.save_as(saved)
+    assert saved.read_bytes() == made
