@@ -1,0 +1,162 @@
+"""Click to first frame: a user clicks the Desktop tile in Chromium, and the clock stops when the
+session page's canvas shows the desktop (more than 10,000 pixels that are not black). Each run
+starts a new session and deletes it afterwards. Target: max under 4 s, p50 under 2.5 s.
+
+Baseline, in the same run: `docker run` of the same image, then its own noVNC page (vnc.html,
+served by the container's websockify) opened with autoconnect, timed from the run to the same
+first frame: the image alone, without the platform.
+
+Runs the real pieces (a manager worker, the local agent worker, daphne) on a throwaway database,
+and Debian's chromium through Playwright. Prints every run, then p50/p95/max of both.
+
+usage: DATABASE_URL=... REDIS_URL=redis://... python bench/first_frame.py [--runs 20] [--warmup 1]
+"""
+
+import argparse
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from _django import ROOT, percentile, test_database
+from django.conf import settings
+from django.db import connection
+
+from apps.agents.local_images import RECIPES, local_image_build
+from apps.agents.models import Agent
+from apps.agents.services import manager_token_rotate
+from apps.images.models import Image
+from apps.sessions.choices import SessionStatus
+from apps.sessions.launcher import wait_until_answering
+from apps.sessions.models import Session
+from apps.sessions.services import session_destroy
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS
+from tests.servers import running_daphne
+from tests.workers import Workers, wait_for, worker_env
+
+DESKTOP = RECIPES[1]
+PASSWORD = "bench-password-1"  # noqa: S105  (the bench's throwaway user)
+DRAWN = """() => {
+  const canvas = document.querySelector('canvas');
+  if (!canvas || !canvas.width) return 0;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let drawn = 0;
+  for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2] > 60) drawn++;
+  return drawn;
+}"""
+ORM = ThreadPoolExecutor(max_workers=1)  # Playwright's loop runs in the main thread: the ORM may not
+
+
+def orm(function, *args, **kwargs):
+    def call():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connection.close()
+
+    return ORM.submit(call).result()
+
+
+def first_frame(page, started: float, timeout: float = 60) -> float:
+    """Seconds from `started` until the canvas shows the desktop."""
+    deadline = started + timeout
+    while time.perf_counter() < deadline:
+        try:
+            if page.evaluate(DRAWN) > 10_000:
+                return time.perf_counter() - started
+        except Exception:  # noqa: S110  (the page is navigating: look again)
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"no first frame in {timeout:.0f} s")
+
+
+def platform_run(page, base_url: str) -> float:
+    page.goto(f"{base_url}/")
+    started = time.perf_counter()
+    page.click("button[aria-label='Launch Desktop']")
+    elapsed = first_frame(page, started)
+
+    def delete():
+        session = Session.objects.exclude(status__in=SessionStatus.GONE).get()
+        session_destroy(session=session)
+        wait_for(lambda: Session.objects.get(pk=session.pk).status == SessionStatus.DELETED, what="deleted")
+
+    orm(delete)
+    return elapsed
+
+
+def baseline_run(page, docker_client) -> float:
+    started = time.perf_counter()
+    container = docker_client.containers.run(
+        DESKTOP.tag,
+        detach=True,
+        environment={"VNC_PW": "baseline"},
+        ports={"6901/tcp": ("127.0.0.1", None)},
+        mem_limit=DESKTOP.memory,
+    )
+    try:
+        container.reload()
+        port = container.ports["6901/tcp"][0]["HostPort"]
+        wait_until_answering("127.0.0.1", int(port), timeout=60)  # as the agent waits before reporting a launch
+        page.goto(f"http://127.0.0.1:{port}/vnc.html?autoconnect=1&password=baseline&resize=scale")
+        return first_frame(page, started)
+    finally:
+        container.remove(force=True)
+
+
+def main() -> None:
+    import docker
+    from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=1, help="runs of each kind first, not counted")
+    args = parser.parse_args()
+    local_image_build(DESKTOP, docker_url=settings.DOCKER_URL)
+    client = docker.DockerClient(base_url=settings.DOCKER_URL)
+    with test_database() as database_url:
+        from django.contrib.auth import get_user_model
+
+        token = manager_token_rotate(grace=timedelta(minutes=5))
+        env = worker_env(database_url, settings.REDIS_URL, AGENT_CHECKIN_INTERVAL="5")
+        workers = Workers(env)
+        workers.start_manager(node="ff")
+        workers.start_agent("bench", settings.DOCKER_URL, token, concurrency=2)
+        try:
+            wait_for(lambda: Agent.objects.filter(hostname="bench").exists(), what="the agent")
+            get_user_model().objects.create_user(username="bench", password=PASSWORD)
+            Image.objects.create(
+                docker_image=DESKTOP.tag, friendly_name="Desktop", cores=DESKTOP.cores, memory=DESKTOP.memory
+            )
+            ours, plain = [], []
+            with running_daphne(env) as base_url, sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(f"{base_url}/accounts/login/")
+                page.fill("#id_username", "bench")
+                page.fill("#id_password", PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_url(f"{base_url}/")
+                for run in range(args.warmup + args.runs):
+                    counted = run >= args.warmup
+                    plain_s, ours_s = baseline_run(page, client), platform_run(page, base_url)
+                    label = f"run {run + 1:2d}" + ("" if counted else " (warm-up)")
+                    print(f"{label}: docker run {plain_s:5.2f} s, click {ours_s:5.2f} s", flush=True)
+                    if counted:
+                        plain.append(plain_s)
+                        ours.append(ours_s)
+                browser.close()
+        finally:
+            workers.stop_all()
+    print(f"{args.runs} runs of {DESKTOP.tag}, first frame = canvas with > 10,000 non-black pixels")
+    for name, values in (("docker run + vnc.html", plain), ("click the tile", ours)):
+        print(
+            f"{name:>21}: p50 {percentile(values, 0.5):5.2f} s   p95 {percentile(values, 0.95):5.2f} s   "
+            f"max {max(values):5.2f} s"
+        )
+    print(f"ratio click / docker run: p50 {percentile(ours, 0.5) / percentile(plain, 0.5):.2f}")
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    main()
