@@ -35,3 +35,27 @@ def test_database():
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+@contextmanager
+def running_workers(database_url: str, *, node: str):
+    """A manager worker and the local agent worker ("bench") on `database_url`, the agent
+    registered; yields their environment (for daphne), stops both afterwards."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from apps.agents.models import Agent
+    from apps.agents.services import manager_token_rotate
+    from tests.workers import Workers, wait_for, worker_env
+
+    token = manager_token_rotate(grace=timedelta(minutes=5))
+    env = worker_env(database_url, settings.REDIS_URL, AGENT_CHECKIN_INTERVAL="5")
+    workers = Workers(env)
+    workers.start_manager(node=node)
+    workers.start_agent("bench", settings.DOCKER_URL, token, concurrency=2)
+    try:
+        wait_for(lambda: Agent.objects.filter(hostname="bench").exists(), what="the agent")
+        yield env
+    finally:
+        workers.stop_all()

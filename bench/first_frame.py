@@ -16,34 +16,23 @@ import argparse
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
-from _django import ROOT, percentile, test_database
+from _django import ROOT, percentile, running_workers, test_database
 from django.conf import settings
 from django.db import connection
 
 from apps.agents.local_images import RECIPES, local_image_build
-from apps.agents.models import Agent
-from apps.agents.services import manager_token_rotate
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.launcher import wait_until_answering
 from apps.sessions.models import Session
 from apps.sessions.services import session_destroy
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, COUNT_DRAWN_PIXELS
 from tests.servers import running_daphne
-from tests.workers import Workers, wait_for, worker_env
+from tests.workers import wait_for
 
 DESKTOP = RECIPES[1]
 PASSWORD = "bench-password-1"  # noqa: S105  (the bench's throwaway user)
-DRAWN = """() => {
-  const canvas = document.querySelector('canvas');
-  if (!canvas || !canvas.width) return 0;
-  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  let drawn = 0;
-  for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2] > 60) drawn++;
-  return drawn;
-}"""
 ORM = ThreadPoolExecutor(max_workers=1)  # Playwright's loop runs in the main thread: the ORM may not
 
 
@@ -62,7 +51,7 @@ def first_frame(page, started: float, timeout: float = 60) -> float:
     deadline = started + timeout
     while time.perf_counter() < deadline:
         try:
-            if page.evaluate(DRAWN) > 10_000:
+            if page.evaluate(COUNT_DRAWN_PIXELS) > 10_000:
                 return time.perf_counter() - started
         except Exception:  # noqa: S110  (the page is navigating: look again)
             pass
@@ -117,13 +106,7 @@ def main() -> None:
     with test_database() as database_url:
         from django.contrib.auth import get_user_model
 
-        token = manager_token_rotate(grace=timedelta(minutes=5))
-        env = worker_env(database_url, settings.REDIS_URL, AGENT_CHECKIN_INTERVAL="5")
-        workers = Workers(env)
-        workers.start_manager(node="ff")
-        workers.start_agent("bench", settings.DOCKER_URL, token, concurrency=2)
-        try:
-            wait_for(lambda: Agent.objects.filter(hostname="bench").exists(), what="the agent")
+        with running_workers(database_url, node="ff") as env:
             get_user_model().objects.create_user(username="bench", password=PASSWORD)
             Image.objects.create(
                 docker_image=DESKTOP.tag, friendly_name="Desktop", cores=DESKTOP.cores, memory=DESKTOP.memory
@@ -146,8 +129,6 @@ def main() -> None:
                         plain.append(plain_s)
                         ours.append(ours_s)
                 browser.close()
-        finally:
-            workers.stop_all()
     print(f"{args.runs} runs of {DESKTOP.tag}, first frame = canvas with > 10,000 non-black pixels")
     for name, values in (("docker run + vnc.html", plain), ("click the tile", ours)):
         print(

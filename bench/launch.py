@@ -11,21 +11,18 @@ usage: DATABASE_URL=... REDIS_URL=redis://... python bench/launch.py [--launches
 import argparse
 import os
 import time
-from datetime import timedelta
 
-from _django import ROOT, percentile, test_database
+from _django import ROOT, percentile, running_workers, test_database
 from django.conf import settings
 from websockets.sync.client import connect
 
 from apps.agents.local_images import RECIPES, local_image_build
-from apps.agents.models import Agent
-from apps.agents.services import manager_token_rotate
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_destroy, session_request
 from tests.servers import running_daphne
-from tests.workers import Workers, wait_for, worker_env
+from tests.workers import wait_for
 
 RECIPE_BY_NAME = {recipe.name: recipe for recipe in RECIPES}
 
@@ -89,13 +86,7 @@ def main() -> None:
     with test_database() as database_url:
         from django.contrib.auth import get_user_model
 
-        token = manager_token_rotate(grace=timedelta(minutes=5))
-        env = worker_env(database_url, settings.REDIS_URL, AGENT_CHECKIN_INTERVAL="5")
-        workers = Workers(env)
-        workers.start_manager(node="bm")
-        workers.start_agent("bench", settings.DOCKER_URL, token, concurrency=2)
-        try:
-            wait_for(lambda: Agent.objects.filter(hostname="bench").exists(), what="the agent")
+        with running_workers(database_url, node="bm") as env:
             user = get_user_model().objects.create_user(username="bench")
             # the resources the workspace is registered with (build_workspace_images)
             image = Image.objects.create(
@@ -111,8 +102,6 @@ def main() -> None:
                     elapsed, running = platform_launch(base_url, user, image)
                     ours.append(elapsed)
                     to_running.append(running)
-        finally:
-            workers.stop_all()
     print(f"{args.launches} launches of {recipe.tag} after {args.warmup} not counted, ready = RFB greeting received")
     for name, values in (
         ("docker run + wait", plain),

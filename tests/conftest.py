@@ -236,3 +236,13 @@ def busybox_image():
 @pytest.fixture
 def desktop_image():
     return Image.objects.create(docker_image=RECIPES[1].tag, friendly_name="Desktop", cores=1, memory=GIB)
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Tasks sent to the broker instead, as (name, args, queue)."""
+    from celery import current_app
+
+    tasks = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, args, queue: tasks.append((name, args, queue)))
+    return tasks

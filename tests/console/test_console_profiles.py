@@ -2,7 +2,6 @@
 groups (checked), profiles listed and reset by admins, users resetting only their own."""
 
 import pytest
-from celery import current_app
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
@@ -15,13 +14,6 @@ from tests.console.test_console_workspaces import FORM
 from tests.sessions.stub_sessions import stub_session
 
 pytestmark = pytest.mark.django_db(transaction=True)  # resets queue their tasks on commit
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    tasks = []
-    monkeypatch.setattr(current_app, "send_task", lambda name, args, queue: tasks.append((name, args, queue)))
-    return tasks
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ and read by every place that used the environment variable."""
 from datetime import timedelta
 
 import pytest
-from celery import current_app
 from django.utils import timezone
 
 from apps.accounts.models import AuditEvent
@@ -24,14 +23,6 @@ from tests.agents.factories import CREDENTIAL, agent, host_report
 from tests.sessions.stub_sessions import stub_session
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Tasks sent to the broker, as (name, args, queue)."""
-    tasks = []
-    monkeypatch.setattr(current_app, "send_task", lambda name, args, queue: tasks.append((name, args, queue)))
-    return tasks
 
 
 def form(**changes) -> dict:

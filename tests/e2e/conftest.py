@@ -21,6 +21,16 @@ CHROMIUM_FLAGS = [
 # plain synchronous setup, so Django's guard against async contexts does not apply.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
+# How many pixels of the page's canvas are drawn (not near black): the desktop shows.
+COUNT_DRAWN_PIXELS = """() => {
+  const canvas = document.querySelector('canvas');
+  if (!canvas || !canvas.width) return 0;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let drawn = 0;
+  for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2] > 60) drawn++;
+  return drawn;
+}"""
+
 
 @pytest.fixture(scope="module")
 def browser():

@@ -12,20 +12,11 @@ from apps.sessions.api.public_format import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_destroy
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import COUNT_DRAWN_PIXELS, log_in
 from tests.personas import ALICE, PASSWORDS
 from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-COUNT_DRAWN_PIXELS = """() => {
-  const canvas = document.querySelector('canvas');
-  if (!canvas || !canvas.width) return 0;
-  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  let drawn = 0;
-  for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2] > 60) drawn++;
-  return drawn;
-}"""
 
 
 def test_user_launches_the_desktop_sees_it_drawn_and_deletes_it(page, platform, alice, desktop_image, tmp_path):

@@ -2,7 +2,6 @@
 Kasm's persistent_profile_mode, resets, and group mappings added to the workspace's."""
 
 import pytest
-from celery import current_app
 from django.contrib.auth.models import Group
 
 from apps.accounts.models import GroupPolicy
@@ -19,14 +18,6 @@ from tests.agents.factories import agent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOTS = ["/srv/kasm"]
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Tasks sent to the broker, as (name, args, queue)."""
-    tasks = []
-    monkeypatch.setattr(current_app, "send_task", lambda name, args, queue: tasks.append((name, args, queue)))
-    return tasks
 
 
 @pytest.fixture

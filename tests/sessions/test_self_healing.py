@@ -5,7 +5,6 @@ complete, and a live-update push that cannot go out never holds back the command
 from datetime import timedelta
 
 import pytest
-from celery import current_app
 from django.core.cache import cache
 from django.db import OperationalError
 from django.utils import timezone
@@ -31,14 +30,6 @@ from tests.servers import free_port
 
 # Committed for real, so that work queued after commit goes out as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Tasks sent to the broker, as (name, args, queue)."""
-    tasks = []
-    monkeypatch.setattr(current_app, "send_task", lambda name, args, queue: tasks.append((name, args, queue)))
-    return tasks
 
 
 @pytest.fixture
