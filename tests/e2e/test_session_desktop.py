@@ -165,3 +165,30 @@ def test_the_panel_never_covers_the_desktop_and_moves_files_both_ways(
     saved = tmp_path / "made.bin"
     download.value.save_as(saved)
     assert saved.read_bytes() == made
+
+
+def test_the_desktop_follows_the_size_of_the_tab(page, platform, alice, desktop_image):
+    log_in(page, platform, ALICE, PASSWORDS[ALICE])
+    page.click("button[aria-label='Launch Desktop']")
+    page.wait_for_url("**/session/*/")
+    wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=120, what="the desktop drawn")
+
+    def framebuffer_and_room() -> tuple[tuple[int, int], tuple[int, int]]:
+        """The remote framebuffer's size (noVNC's canvas) and the room the page gives it."""
+        return page.evaluate(
+            """() => {
+              const canvas = document.querySelector('#session-desktop canvas');
+              const room = document.getElementById('session-desktop');
+              return [[canvas.width, canvas.height], [room.clientWidth, room.clientHeight]];
+            }"""
+        )
+
+    def fits() -> bool:
+        (width, height), (room_width, room_height) = framebuffer_and_room()
+        return abs(width - room_width) <= 2 and abs(height - room_height) <= 2
+
+    wait_for(fits, timeout=20, what=f"the desktop sized to the tab: {framebuffer_and_room()}")
+    first = framebuffer_and_room()[0]
+    page.set_viewport_size({"width": 1000, "height": 700})
+    wait_for(fits, timeout=20, what=f"the desktop resized with the tab: {framebuffer_and_room()}")
+    assert framebuffer_and_room()[0][0] < first[0] - 200

@@ -141,12 +141,15 @@ def test_a_paused_or_stopped_desktop_resumes_with_its_window_manager_and_termina
     first, container = started(launch)
 
     def desktop_processes() -> str:
-        exit_code, output = container_exec(
-            docker_url, first.container_id, cmd=["pgrep", "-l", "-x", "Xvfb|openbox|xterm"]
+        """Each of Xtigervnc, openbox and xterm with its start time (ticks since boot)."""
+        script = (
+            "for p in $(pgrep -x 'Xtigervnc|openbox|xterm'); "
+            "do echo $(cat /proc/$p/comm) $(cut -d' ' -f22 /proc/$p/stat); done"
         )
+        exit_code, output = container_exec(docker_url, first.container_id, cmd=["sh", "-c", script])
         return output if exit_code == 0 else ""
 
-    wait_for(lambda: len(desktop_processes().split()) == 6, timeout=30, what="Xvfb, openbox and xterm")
+    wait_for(lambda: len(desktop_processes().split()) == 6, timeout=30, what="Xtigervnc, openbox and xterm")
     before = desktop_processes()
     container.pause()
     started(launch)
@@ -154,4 +157,4 @@ def test_a_paused_or_stopped_desktop_resumes_with_its_window_manager_and_termina
     container.stop(timeout=5)
     started(launch)
     wait_for(lambda: len(desktop_processes().split()) == 6, timeout=30, what="the desktop restarted")
-    assert desktop_processes() != before  # new processes, the lock notwithstanding
+    assert desktop_processes() != before  # started again, the X lock notwithstanding
