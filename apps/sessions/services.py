@@ -198,7 +198,7 @@ def _transition(session: Session, *, to: str, allowed_from: Collection[str], **f
         push_after_commit(
             group=user_group(session.owner_id),
             topic=TOPIC_SESSION_STATUS,
-            payload={"kasm_id": session.hex_id, "status": to, "message": fields.get("status_message", "")},
+            payload={"kasm_id": session.hex_id, "status": to, "message": session.status_message},
         )
     return bool(updated)
 

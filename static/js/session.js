@@ -42,7 +42,6 @@ function show(status, message) {
   }
   document.getElementById("session-panel").hidden = ended;
   document.getElementById("session-ended").hidden = !ended;
-  // The reason comes with the first final status (deleting); the next one (deleted) has none.
   if (ended && message) document.getElementById("session-ended-reason").textContent = `: ${message}`;
   document.getElementById("session-progressbar").hidden = RESUMABLE.includes(status) || ended;
 }
