@@ -95,6 +95,7 @@ def _profile_in_use_check(profile: PersistentProfile) -> None:
 
 
 def _removal_enqueue(profile: PersistentProfile, *, agent_ids) -> None:
-    for hostname in Agent.objects.filter(pk__in=list(agent_ids)).values_list("hostname", flat=True):
+    agent_ids = list(agent_ids)  # read once: the removal below uses the same agents
+    for hostname in Agent.objects.filter(pk__in=agent_ids).values_list("hostname", flat=True):
         task_enqueue("sessions.profile_remove", profile.kind, profile.source, queue=agent_queue_name(hostname))
     profile.agents.remove(*agent_ids)

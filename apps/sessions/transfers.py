@@ -142,32 +142,45 @@ def _pieces(transfer_id: str, first: bytes | None) -> Iterator[bytes]:
 
 def _next_piece(transfer_id: str, number: int) -> bytes | None:
     """Piece `number`, or None after the last; an error the agent reported raises."""
-    deadline = time.monotonic() + ANSWER_SECONDS
-    while time.monotonic() < deadline:
-        key = cache_key(transfer_id, str(number))
-        piece = cache.get(key)
+
+    def piece_or_end():
+        piece = _taken(cache_key(transfer_id, str(number)))
         if piece is not None:
-            cache.delete(key)
-            return piece
+            return piece, None
         end = cache.get(cache_key(transfer_id, "end"))
-        if end is not None and number >= end["pieces"]:
-            if end.get("error"):
-                raise TransferRefused(end["error"])
-            return None
-        time.sleep(POLL_SECONDS)
-    raise TransferRefused("The session's agent did not answer in time; try again.")
+        return (None, end) if end is not None and number >= end["pieces"] else None
+
+    piece, end = _awaited(piece_or_end)
+    if end is not None and end.get("error"):
+        raise TransferRefused(end["error"])
+    return piece
 
 
 def _answer(transfer_id: str) -> dict:
+    try:
+        answer = _awaited(lambda: _taken(cache_key(transfer_id, "answer")))
+    except TransferRefused:
+        cache.delete(cache_key(transfer_id, "in"))  # an upload the agent never took
+        raise
+    if answer.get("error"):
+        raise TransferRefused(answer["error"])
+    return answer
+
+
+def _taken(key: str):
+    """The cache's value at `key`, removed from it; None when there is none yet."""
+    value = cache.get(key)
+    if value is not None:
+        cache.delete(key)
+    return value
+
+
+def _awaited(read):
+    """What `read()` gives once it gives something other than None, polled for ANSWER_SECONDS."""
     deadline = time.monotonic() + ANSWER_SECONDS
-    key = cache_key(transfer_id, "answer")
     while time.monotonic() < deadline:
-        answer = cache.get(key)
-        if answer is not None:
-            cache.delete(key)
-            if answer.get("error"):
-                raise TransferRefused(answer["error"])
-            return answer
+        value = read()
+        if value is not None:
+            return value
         time.sleep(POLL_SECONDS)
-    cache.delete(cache_key(transfer_id, "in"))
     raise TransferRefused("The session's agent did not answer in time; try again.")
