@@ -4,12 +4,15 @@ Tests that need Docker, Postgres or Redis fail with a clear message when the ser
 a skipped test would pass CI without testing anything.
 """
 
+import contextlib
 import os
 import subprocess
 import sys
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import docker
 import pytest
 from django.conf import settings
 
@@ -237,6 +240,18 @@ def busybox_image():
 @pytest.fixture
 def desktop_image():
     return Image.objects.create(docker_image=RECIPES[1].tag, friendly_name="Desktop", cores=1, memory=GIB)
+
+
+@pytest.fixture
+def volume_name(docker_url):
+    """A fresh Docker volume name; every volume whose name starts with it is removed after the test
+    (ask for it before fixtures whose containers use the volume: they must go first)."""
+    name = f"kasm-profile-test-{uuid.uuid4().hex}"
+    yield name
+    engine = docker.DockerClient(base_url=docker_url)
+    for volume in engine.volumes.list(filters={"name": name}):
+        with contextlib.suppress(docker.errors.NotFound):
+            volume.remove(force=True)
 
 
 @pytest.fixture

@@ -263,6 +263,7 @@ class WorkspaceForm(forms.ModelForm):
             "network",
             "persistent_profile_path",
             "volume_mappings",
+            "desktop_resolution",
             "icon_url",
             "run_config",
             "exec_config",

@@ -1,9 +1,22 @@
+import re
+
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 from apps.common.models import BaseModel
 from apps.common.units import GIB, MAX_CORES, MAX_GPUS, MAX_MEMORY
 from apps.images.choices import CpuAllocationMethod, StreamProtocol
+
+
+def desktop_resolution_validator(value: str) -> None:
+    """WIDTHxHEIGHT within the sizes a desktop's VNC server is started with."""
+    size = re.fullmatch(r"([0-9]{3,4})x([0-9]{3,4})", value)
+    if not size:
+        raise ValidationError("Write the size as WIDTHxHEIGHT, e.g. 1920x1080.")
+    width, height = int(size[1]), int(size[2])
+    if not (640 <= width <= 7680 and 480 <= height <= 4320):
+        raise ValidationError("A desktop is from 640x480 to 7680x4320 pixels.")
 
 
 class Image(BaseModel):
@@ -45,6 +58,13 @@ class Image(BaseModel):
         blank=True,
         help_text='Mounted in every session: [{"source": "volume or /host/path", "target": "/path", '
         '"read_only": true}]; sources may use the placeholders above.',
+    )
+    desktop_resolution = models.CharField(
+        max_length=9,
+        blank=True,
+        validators=[desktop_resolution_validator],
+        help_text="A fixed desktop size, e.g. 1920x1080 (from 640x480 to 7680x4320). "
+        "Empty: the desktop follows the size of the user's browser tab.",
     )
     enabled = models.BooleanField(default=True)
     archived = models.BooleanField(

@@ -184,8 +184,17 @@ def session_launch_spec(session: Session, *, profile_reset: bool = False) -> dic
             "VNC_PW": session.vnc_password,
             "KASM_URL": session.kasm_url,
             "KASM_USER": session.owner.get_username(),
+            **desktop_size_environment(image),
         },
     }
+
+
+def desktop_size_environment(image: Image) -> dict[str, str]:
+    """A workspace with a fixed desktop size starts its VNC server at that size, refusing resizes
+    (the desktop image's entrypoint reads these); otherwise the desktop follows the tab."""
+    if not image.desktop_resolution:
+        return {}
+    return {"VNC_RESOLUTION": image.desktop_resolution, "VNC_RESIZE": "off"}
 
 
 def _transition(session: Session, *, to: str, allowed_from: Collection[str], **fields) -> bool:

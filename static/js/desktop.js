@@ -7,11 +7,12 @@ const RETRY_MS = [500, 1000, 2000, 4000, 8000];
 const CLOSE_IDLE = 4408; // apps/common/close_codes.py: no input for the idle time the owner's groups allow
 
 // Connect `container` to the session's WebSocket at `path`. Viewers get a scaled, view-only
-// copy; the owner's desktop is resized to fit the tab. When the proxy closes an idle desktop,
+// copy; the owner's desktop is resized to fit the tab unless `followTab` is false (a workspace
+// with a fixed desktop size: it is scaled to fit instead). When the proxy closes an idle desktop,
 // `onIdle(reconnect)` is called instead of retrying; text the session copies goes to
 // `onClipboard(text)`. Returns { disconnect(), paste(text) }, paste sending text to the
 // session's clipboard.
-export function connectDesktop(container, { path, viewOnly, onIdle, onClipboard }) {
+export function connectDesktop(container, { path, viewOnly, followTab = true, onIdle, onClipboard }) {
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
   const url = `${scheme}://${window.location.host}/${path}`;
   let rfb = null;
@@ -28,7 +29,7 @@ export function connectDesktop(container, { path, viewOnly, onIdle, onClipboard 
     rfb = new RFB(container, socket, { shared: true });
     rfb.viewOnly = viewOnly;
     rfb.scaleViewport = true;
-    rfb.resizeSession = !viewOnly;
+    rfb.resizeSession = !viewOnly && followTab;
     if (onClipboard) rfb.addEventListener("clipboard", (event) => onClipboard(event.detail.text));
     rfb.addEventListener("connect", () => {
       attempt = 0;

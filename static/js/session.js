@@ -20,6 +20,7 @@ function show(status, message) {
     connection = connectDesktop(desktop, {
       path: desktop.dataset.path,
       viewOnly: false,
+      followTab: desktop.dataset.followsTab === "true",
       onIdle: showIdleNotice,
       onClipboard: (text) => {
         clipboardText.value = text;

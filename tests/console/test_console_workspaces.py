@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from apps.accounts.models import AuditEvent
 from apps.accounts.services import api_key_create
@@ -14,6 +15,7 @@ from apps.images.models import Image
 from apps.images.selectors import image_list_launchable
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
+from apps.sessions.services import session_launch_spec
 from tests.agents.factories import agent
 from tests.personas import ALICE, PASSWORDS
 from tests.sessions.stub_sessions import stub_session
@@ -92,12 +94,38 @@ def test_an_admin_creates_a_workspace_by_hand_with_an_icon(console):
         ({"memory": "10"}, "greater than or equal to 64"),
         ({"run_config": "[1, 2]"}, "is a JSON object"),
         ({"cpu_allocation_method": "turbo"}, "Select a valid choice"),
+        ({"desktop_resolution": "big"}, "Write the size as WIDTHxHEIGHT"),
+        ({"desktop_resolution": "\uff11\uff19\uff12\uff10x1080"}, "Write the size as WIDTHxHEIGHT"),
+        ({"desktop_resolution": "100000x100"}, "Ensure this value has at most 9 characters"),
+        ({"desktop_resolution": "320x200"}, "from 640x480 to 7680x4320"),
     ],
 )
 def test_bad_workspace_input_is_refused_and_nothing_is_saved(console, changes, message):
     page = console.post("/console/workspaces/new/", {**FORM, **changes}).content.decode()
     assert message in page
     assert not Image.objects.exists()
+
+
+def test_a_fixed_desktop_size_starts_the_desktop_at_it_and_the_page_keeps_it(console, alice):
+    console.post("/console/workspaces/new/", {**FORM, "desktop_resolution": "1920x1080"})
+    image = Image.objects.get()
+    session, _token = stub_session(alice, image=image)
+    session.environment = {"VNC_RESIZE": "on", "VNC_RESOLUTION": "640x480"}  # the user's own: the workspace wins
+    environment = session_launch_spec(session)["environment"]
+    assert (environment["VNC_RESOLUTION"], environment["VNC_RESIZE"]) == ("1920x1080", "off")
+    assert 'data-follows-tab="false"' in session_page(alice, session)
+
+    image.desktop_resolution = ""
+    image.save()
+    environment = session_launch_spec(session)["environment"]
+    assert (environment["VNC_RESOLUTION"], environment["VNC_RESIZE"]) == ("640x480", "on")
+    assert 'data-follows-tab="true"' in session_page(alice, session)
+
+
+def session_page(user, session) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.get(f"/session/{session.hex_id}/").content.decode()
 
 
 def test_editing_shows_the_security_flags_as_the_store_does(console):

@@ -192,3 +192,73 @@ def test_the_desktop_follows_the_size_of_the_tab(page, platform, alice, desktop_
     page.set_viewport_size({"width": 1000, "height": 700})
     wait_for(fits, timeout=20, what=f"the desktop resized with the tab: {framebuffer_and_room()}")
     assert framebuffer_and_room()[0][0] < first[0] - 200
+
+
+def test_a_workspace_with_a_fixed_size_keeps_it_and_is_scaled_to_the_tab(page, platform, alice, desktop_image):
+    desktop_image.desktop_resolution = "1024x768"
+    desktop_image.save()
+    log_in(page, platform, ALICE, PASSWORDS[ALICE])
+    page.click("button[aria-label='Launch Desktop']")
+    page.wait_for_url("**/session/*/")
+    wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=120, what="the desktop drawn")
+
+    def framebuffer_and_shown() -> list:
+        """The remote framebuffer's size (the canvas's own) and the size it is shown at in the page."""
+        return page.evaluate(
+            """() => {
+              const canvas = document.querySelector('#session-desktop canvas');
+              const shown = canvas.getBoundingClientRect();
+              return [[canvas.width, canvas.height], [Math.round(shown.width), Math.round(shown.height)]];
+            }"""
+        )
+
+    assert framebuffer_and_shown()[0] == [1024, 768]
+    page.set_viewport_size({"width": 1000, "height": 700})
+    # Scaled down to what the panel leaves, the remote desktop itself untouched.
+    wait_for(lambda: framebuffer_and_shown()[1][0] < 1000 - 300, timeout=20, what=f"scaled: {framebuffer_and_shown()}")
+    page.wait_for_timeout(1000)  # what a resize request would have had time to change
+    assert framebuffer_and_shown()[0] == [1024, 768]
+
+
+def test_a_file_written_in_the_desktop_is_there_in_the_next_session(
+    volume_name, page, platform, alice, desktop_image, docker_url, tmp_path
+):
+    from apps.agents.runtime.docker import container_exec
+
+    desktop_image.persistent_profile_path = f"{volume_name}-{{user_id}}"
+    desktop_image.save()
+    log_in(page, platform, ALICE, PASSWORDS[ALICE])
+    page.click("button[aria-label='Launch Desktop']")
+    page.wait_for_url("**/session/*/")
+    wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=120, what="the desktop drawn")
+
+    # Typed into the desktop's terminal, as its user would.
+    canvas = page.locator("#session-desktop canvas").first.bounding_box()
+    page.mouse.click(canvas["x"] + 200, canvas["y"] + 150)
+    page.keyboard.type("echo kept by alice > ~/kept.txt")
+    page.keyboard.press("Enter")
+    first = Session.objects.get()
+    wait_for(
+        lambda: (
+            container_exec(docker_url, first.container_id, cmd=["cat", "/home/kasm-user/kept.txt"])
+            == (0, "kept by alice\n")
+        ),
+        timeout=20,
+        what="the typed command run in the desktop",
+    )
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#session-delete")
+    wait_for(lambda: Session.objects.get().status == SessionStatus.DELETED, timeout=60, what="deleted")
+
+    page.goto(f"{platform}/")
+    page.click("button[aria-label='Launch Desktop']")
+    page.wait_for_url("**/session/*/")
+    wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=120, what="the next desktop drawn")
+    assert Session.objects.exclude(pk=first.pk).get().container_id != first.container_id
+    page.click("#files-path button:has-text('~')")
+    with page.expect_download() as download:
+        page.click("#files-list a:has-text('kept.txt')")
+    saved = tmp_path / "kept.txt"
+    download.value.save_as(saved)
+    assert saved.read_text() == "kept by alice\n"

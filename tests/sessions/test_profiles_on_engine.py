@@ -1,11 +1,8 @@
 """Persistent profiles and volume mappings on the real engine: a home survives its container, a
 reset empties it, host paths stay under the agent's allowed roots, read-only stays read-only."""
 
-import contextlib
 import os
-import uuid
 
-import docker
 import pytest
 
 from apps.agents.runtime.docker import DockerError, container_exec, container_remove
@@ -14,16 +11,6 @@ from apps.sessions.mounts import profile_remove
 from tests.sessions.test_launcher import spec
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture
-def volume_name(docker_url):
-    """A volume name, the volume removed after the test (ask for it before `started`, whose
-    containers must go first)."""
-    name = f"kasm-profile-test-{uuid.uuid4().hex}"
-    yield name
-    with contextlib.suppress(docker.errors.NotFound):
-        docker.DockerClient(base_url=docker_url).volumes.get(name).remove(force=True)
 
 
 def run(docker_url: str, container_id: str, command: str) -> tuple[int, str]:
