@@ -291,6 +291,9 @@ SESSION_LINK_LIFETIME_SECONDS = env_int("SESSION_LINK_LIFETIME_SECONDS", 300)  #
 SESSION_FILE_TRANSFER_MAX_MB = env_int("SESSION_FILE_TRANSFER_MAX_MB", 100)  # uploads and downloads, in MB
 # A launch (or resume) queued this long ago with no report is sent again at the next check-in.
 SESSION_LAUNCH_RESEND_SECONDS = env_int("SESSION_LAUNCH_RESEND_SECONDS", 60)
+# A running session whose container exited (the engine restarted, its main process died) is started
+# again this many times in its life; 0: it ends in error (runtime setting).
+SESSION_RESTARTS_ALLOWED = env_int("SESSION_RESTARTS_ALLOWED", 0)
 SESSION_ORPHAN_GRACE_SECONDS = env_int("SESSION_ORPHAN_GRACE_SECONDS", 300)
 SCHEDULER_POLICY = os.environ.get("SCHEDULER_POLICY", "spread")  # "spread" or "pack"
 if SCHEDULER_POLICY not in {"spread", "pack"}:

@@ -186,15 +186,21 @@ def live_database_url(transactional_db) -> str:
 
 
 @pytest.fixture(scope="session")
-def second_docker_url(docker_url, tmp_path_factory):
+def second_engine(docker_url, tmp_path_factory):
     """A second, separate Docker engine (its own socket, data root and bridge) for a second agent."""
-    from tests import engines
+    from tests.engines import SecondEngine
 
     if os.geteuid() != 0:
         pytest.fail("Starting a second dockerd needs root, as in CI; run `sudo make test`.")
-    process = engines.start_second_engine(tmp_path_factory.mktemp("dockerd2") / "dockerd.log")
-    yield engines.SOCKET_URL
-    engines.stop_second_engine(process)
+    engine = SecondEngine(tmp_path_factory.mktemp("dockerd2") / "dockerd.log")
+    engine.start()
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture(scope="session")
+def second_docker_url(second_engine) -> str:
+    return second_engine.url
 
 
 @pytest.fixture

@@ -31,37 +31,54 @@ def ensure_bridge() -> None:
     subprocess.run(["ip", "link", "set", BRIDGE, "up"], check=True)
 
 
-def start_second_engine(log_path: Path) -> subprocess.Popen:
-    ensure_bridge()
-    shutil.rmtree(STALE_DATA_ROOT, ignore_errors=True)
-    RUN_DIR.mkdir(parents=True, exist_ok=True)
-    command = [
-        "dockerd",
-        f"--host={SOCKET_URL}",
-        f"--data-root={DATA_ROOT}",
-        f"--exec-root={RUN_DIR}/exec",
-        f"--pidfile={RUN_DIR}/docker.pid",
-        f"--bridge={BRIDGE}",
-        "--iptables=false",
-        "--ip-masq=false",
-    ]
-    process = subprocess.Popen(command, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
+class SecondEngine:
+    """The second dockerd, which a test may restart (as an upgrade or a crash of Docker would)."""
+
+    url = SOCKET_URL
+
+    def __init__(self, log_path: Path):
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        ensure_bridge()
+        shutil.rmtree(STALE_DATA_ROOT, ignore_errors=True)
+        RUN_DIR.mkdir(parents=True, exist_ok=True)
+        command = [
+            "dockerd",
+            f"--host={SOCKET_URL}",
+            f"--data-root={DATA_ROOT}",
+            f"--exec-root={RUN_DIR}/exec",
+            f"--pidfile={RUN_DIR}/docker.pid",
+            f"--bridge={BRIDGE}",
+            "--iptables=false",
+            "--ip-masq=false",
+        ]
+        self.process = subprocess.Popen(command, stdout=self.log_path.open("a"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                engine_ping(SOCKET_URL)
+                return
+            except DockerError:
+                if self.process.poll() is None and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    continue
+            self.process.kill()
+            raise RuntimeError(f"the second dockerd did not start; see {self.log_path}:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """SIGTERM, as `systemctl stop docker` sends: without live-restore, it stops every container."""
+        self.process.terminate()
         try:
-            engine_ping(SOCKET_URL)
-            return process
-        except DockerError:
-            if process.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.3)
-                continue
-        process.kill()
-        raise RuntimeError(f"the second dockerd did not start; see {log_path}:\n{log_path.read_text()[-2000:]}")
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=30)
 
+    def restart(self) -> None:
+        self.stop()
+        self.start()
 
-def stop_second_engine(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    def log_tail(self) -> str:
+        return self.log_path.read_text()[-2000:]

@@ -66,6 +66,15 @@ RUNTIME_SETTINGS: tuple[RuntimeSettingSpec, ...] = (
         3600,
     ),
     RuntimeSettingSpec(
+        "SESSION_RESTARTS_ALLOWED",
+        "Sessions",
+        "Restarts of a stopped container",
+        "A running session whose container stopped (Docker restarted, its desktop crashed) is started again "
+        "this many times, its files kept; 0: it ends in error and frees its capacity.",
+        0,
+        10,
+    ),
+    RuntimeSettingSpec(
         "SESSION_LINK_LIFETIME_SECONDS",
         "Sessions",
         "Session link lifetime (seconds)",

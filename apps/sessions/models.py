@@ -21,6 +21,9 @@ class Session(BaseModel):
     reserved_memory = models.BigIntegerField(default=0)
     reserved_gpus = models.PositiveIntegerField(default=0)
     capacity_released = models.BooleanField(default=False, help_text="The reservation went back to the agent.")
+    restarts = models.PositiveSmallIntegerField(
+        default=0, help_text="How often its container was started again after it stopped on its own."
+    )
     # Server-side only: the proxy authenticates to the container with it; it never reaches a browser.
     vnc_password = models.CharField(max_length=64, blank=True)
     session_token_hash = models.CharField(max_length=64, blank=True, db_index=True)

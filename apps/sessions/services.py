@@ -365,14 +365,15 @@ RECONCILE_FIELDS = (
     "reserved_cores",
     "reserved_memory",
     "reserved_gpus",
+    "restarts",
 )
 
 
 def sessions_reconcile(*, agent: Agent, containers: list, now: datetime | None = None) -> None:
     """Compare what the agent runs with the database, both ways, and finish what was started.
 
-    - A running session whose container vanished or exited goes to error (capacity released; an
-      exited container is removed).
+    - A running session whose container vanished goes to error (capacity released); one whose
+      container exited is started again or goes to error, per SESSION_RESTARTS_ALLOWED.
     - A session still starting whose launch was queued LAUNCH_RESEND_SECONDS ago gets it again: the
       launch is idempotent, so a launch lost with a killed worker (or its report) completes.
     - A deleting session whose container is gone is deleted (capacity released); one whose
@@ -408,8 +409,7 @@ def _reconcile_one(session: Session, container, now: datetime) -> None:
     if session.status == SessionStatus.RUNNING and container is None:
         session_mark_failed(session=session, reason="The session's container vanished from its agent.")
     elif session.status == SessionStatus.RUNNING and container.status != "running":
-        session_mark_failed(session=session, reason=f"The session's container stopped ({container.status}).")
-        task_enqueue("sessions.destroy", session.hex_id, queue=agent_queue_name(session.agent.hostname))
+        _container_stopped(session, container.status)
     elif session.status in SessionStatus.STARTING_UP and _launch_overdue(session, now):
         logger.warning("Re-sending the launch of session %s to %s", session.hex_id, session.agent.hostname)
         cache.set(f"sessions:launch-resent:{session.hex_id}", now, timeout=24 * 3600)
@@ -420,6 +420,26 @@ def _reconcile_one(session: Session, container, now: datetime) -> None:
         logger.warning("Re-sending the destroy of session %s to %s", session.hex_id, session.agent.hostname)
         cache.set(f"sessions:destroy-resent:{session.hex_id}", now, timeout=24 * 3600)
         task_enqueue("sessions.destroy", session.hex_id, queue=agent_queue_name(session.agent.hostname))
+
+
+def _container_stopped(session: Session, container_status: str) -> None:
+    """A running session's container stopped on its own: started again (files kept) while the
+    SESSION_RESTARTS_ALLOWED runtime setting allows, else ended in error, its container removed."""
+    if session.restarts < runtime_setting("SESSION_RESTARTS_ALLOWED"):
+        if _transition(
+            session,
+            to=SessionStatus.STARTING,
+            allowed_from=[SessionStatus.RUNNING],
+            start_requested_at=timezone.now(),
+            restarts=session.restarts + 1,
+            status_message=f"Its container stopped ({container_status}); starting it again.",
+        ):
+            logger.warning("Restarting the stopped container of session %s on %s", session.hex_id, session.agent.hostname)
+            queue = agent_queue_name(session.agent.hostname)
+            task_enqueue("sessions.launch", session_launch_spec(session), queue=queue)
+        return
+    session_mark_failed(session=session, reason=f"The session's container stopped ({container_status}).")
+    task_enqueue("sessions.destroy", session.hex_id, queue=agent_queue_name(session.agent.hostname))
 
 
 def _destroy_overdue(session: Session, now: datetime) -> bool:

@@ -10,6 +10,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from apps.agents.identity import agent_identity
+from apps.common.runtime_settings import runtime_settings_save
 from apps.common.units import GIB
 from apps.images.models import Image
 from apps.sessions import agent_tasks, tasks
@@ -111,6 +112,32 @@ def test_a_running_session_whose_container_exited_ends_in_error(alice, image, se
     sessions_reconcile(agent=host, containers=[exited])
     session.refresh_from_db()
     assert session.status == SessionStatus.ERROR and "stopped (exited)" in session.status_message
+    host.refresh_from_db()
+    assert host.reserved_sessions == 0 and names(sent)[-1] == "sessions.destroy"
+
+
+def test_a_stopped_container_is_started_again_as_often_as_the_setting_allows(alice, image, sent):
+    runtime_settings_save({"SESSION_RESTARTS_ALLOWED": 1})
+    host = agent()
+    session = launched(alice, image)
+    session_mark_running(session=session, container_id="c" * 64, host_port=40000)
+    running = session_container(session.hex_id)
+    exited = type(running)(**{**running.__dict__, "status": "exited"})
+    host.refresh_from_db()
+    sessions_reconcile(agent=host, containers=[exited])
+    sessions_reconcile(agent=host, containers=[exited])  # the next check-in, before the launch ran
+    session.refresh_from_db()
+    assert (session.status, session.restarts) == (SessionStatus.STARTING, 1)
+    assert "starting it again" in session.status_message
+    assert names(sent) == ["sessions.launch"] * 2  # the request's, then the restart's, once
+    assert sent[-1][1][0]["session_id"] == session.hex_id
+    host.refresh_from_db()
+    assert host.reserved_sessions == 1  # its capacity stays held
+
+    session_mark_running(session=session, container_id="c" * 64, host_port=40001)
+    sessions_reconcile(agent=host, containers=[exited])  # stopped again: the restart is spent
+    session.refresh_from_db()
+    assert (session.status, session.restarts) == (SessionStatus.ERROR, 1)
     host.refresh_from_db()
     assert host.reserved_sessions == 0 and names(sent)[-1] == "sessions.destroy"
 
