@@ -434,9 +434,9 @@ def _container_stopped(session: Session, container_status: str) -> None:
             restarts=session.restarts + 1,
             status_message=f"Its container stopped ({container_status}); starting it again.",
         ):
-            logger.warning("Restarting the stopped container of session %s on %s", session.hex_id, session.agent.hostname)
-            queue = agent_queue_name(session.agent.hostname)
-            task_enqueue("sessions.launch", session_launch_spec(session), queue=queue)
+            host = session.agent.hostname
+            logger.warning("Restarting the stopped container of session %s on %s", session.hex_id, host)
+            task_enqueue("sessions.launch", session_launch_spec(session), queue=agent_queue_name(host))
         return
     session_mark_failed(session=session, reason=f"The session's container stopped ({container_status}).")
     task_enqueue("sessions.destroy", session.hex_id, queue=agent_queue_name(session.agent.hostname))
