@@ -51,14 +51,12 @@ def test_sessions_stopped_by_a_docker_restart_start_again_then_end_once_restarts
     runtime_settings_save({"SESSION_RESTARTS_ALLOWED": 1})
     for _ in range(2):
         session_request(user=alice, image=busybox_image)
-    wait_for(lambda: statuses() == [(SessionStatus.RUNNING, 0)] * 2, timeout=60, what=f"running: {statuses()}")
+    wait_for(lambda: statuses() == [(SessionStatus.RUNNING, 0)] * 2, timeout=60, what="both running")
 
     second_engine.restart()
     assert {c.status for c in engine.containers.list(all=True, filters={"label": SESSION_LABEL})} == {"exited"}
     restarted = time.monotonic()
-    wait_for(
-        lambda: statuses() == [(SessionStatus.RUNNING, 1)] * 2, timeout=60, what=f"started again: {statuses()}"
-    )
+    wait_for(lambda: statuses() == [(SessionStatus.RUNNING, 1)] * 2, timeout=60, what="both started again")
     print(f"both sessions running again {time.monotonic() - restarted:.1f} s after dockerd was back")
     for session in Session.objects.all():
         (container,) = engine.containers.list(filters={"label": f"{SESSION_LABEL}={session.hex_id}"})
@@ -69,7 +67,7 @@ def test_sessions_stopped_by_a_docker_restart_start_again_then_end_once_restarts
     assert host.reserved_sessions == 2
 
     second_engine.restart()  # each session has used its one restart: both end, capacity released
-    wait_for(lambda: statuses() == [(SessionStatus.ERROR, 1)] * 2, timeout=60, what=f"ended: {statuses()}")
+    wait_for(lambda: statuses() == [(SessionStatus.ERROR, 1)] * 2, timeout=60, what="both ended")
     assert all("stopped (exited)" in message for message in Session.objects.values_list("status_message", flat=True))
     host.refresh_from_db()
     assert (host.reserved_cores, host.reserved_memory, host.reserved_sessions) == (0, 0, 0)
