@@ -53,7 +53,9 @@ ENGINE_INDEPENDENT = (
     "tests/sessions/test_client_message_filter.py",
     "tests/sessions/test_clipboard_and_idle_filters.py",
     "tests/sessions/test_clipboard_and_idle_proxy.py",
+    "tests/sessions/test_engine_restart.py",
     "tests/sessions/test_kasmvnc_proxy.py",
+    "tests/sessions/test_manager_crash.py",  # Postgres only: it holds a row lock
     "tests/sessions/test_profiles_on_engine.py",
     "tests/sessions/test_proxy_stream.py",
     "tests/sessions/test_view_only_proxy.py",
