@@ -23,7 +23,13 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_daphne(env: dict):
     """daphne serving kasm.asgi with `env` over the current environment; yields its base URL."""
-    port = free_port()
+    with daphne_process(env, free_port()) as (base_url, _process):
+        yield base_url
+
+
+@contextlib.contextmanager
+def daphne_process(env: dict, port: int):
+    """daphne on `port`; yields its base URL and its process (for a test that kills it)."""
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "kasm.asgi:application"],
@@ -42,9 +48,10 @@ def running_daphne(env: dict):
                 except requests.ConnectionError:
                     assert process.poll() is None and time.monotonic() < deadline, "daphne did not start"
                     time.sleep(0.2)
-            yield base_url
+            yield base_url, process
         finally:
-            _stop(process, log)
+            if process.poll() is None:
+                _stop(process, log)
 
 
 def _stop(process: subprocess.Popen, log) -> None:
