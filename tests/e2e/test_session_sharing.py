@@ -1,7 +1,10 @@
 """Sharing in two real browsers: the owner shares, a viewer opens the link, both see the desktop,
 and the viewer's chat message appears on the owner's page."""
 
+import time
+
 import pytest
+import redis
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import log_in
@@ -21,7 +24,9 @@ def wait_for_desktop_drawn(page) -> None:
     wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=60, what="the desktop drawn")
 
 
-def test_owner_shares_viewer_watches_and_chats(browser, page, platform, alice, carol, desktop_image, tmp_path):
+def test_owner_shares_viewer_watches_and_chats(
+    browser, page, platform, alice, carol, desktop_image, redis_url, tmp_path
+):
     log_in(page, platform, ALICE, PASSWORDS[ALICE])
     page.click("button[aria-label='Launch Desktop']")
     page.wait_for_url("**/session/*/")
@@ -51,6 +56,18 @@ def test_owner_shares_viewer_watches_and_chats(browser, page, platform, alice, c
         assert page.locator("#chat-messages b").count() == 0  # shown as text, never as HTML
         page.screenshot(path=str(tmp_path / "owner.png"))
         viewer.screenshot(path=str(tmp_path / "viewer.png"))
+
+        # Redis drops every connection, then stalls for 5 s: the chat comes back by itself.
+        outage = redis.Redis.from_url(redis_url)
+        outage.client_kill_filter(_type="normal")
+        outage.client_kill_filter(_type="pubsub")
+        outage.client_pause(5000)
+        time.sleep(5)
+        for sender, receiver, text in ((page, viewer, "still there, carol?"), (viewer, page, "yes, alice")):
+            sender.wait_for_selector("#chat[data-connected=true]", timeout=30_000)
+            sender.fill("#chat-input", text)
+            sender.press("#chat-input", "Enter")
+            receiver.locator("#chat-messages li", has_text=text).wait_for(timeout=30_000)
     finally:
         viewer_context.close()
     assert not viewer_errors, f"JavaScript errors on the viewer's page: {viewer_errors}"
