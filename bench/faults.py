@@ -16,6 +16,12 @@ database and the real Docker engine, then, one scenario after another:
 - Redis stalled: Redis answers no client for 5 s (CLIENT PAUSE) while 4 launches are under way.
 - Postgres backends terminated: every other connection to the database is terminated while 4
   launches are under way (on Postgres only).
+- dockerd restarted: the engine of a second agent (a second dockerd, as the test suite starts it)
+  is restarted under 4 running sessions, which stops their containers; with one restart allowed
+  (SESSION_RESTARTS_ALLOWED=1) they must run again, and after a second restart end in error with
+  their capacity released.
+- daphne killed: SIGKILL of daphne while a desktop socket is open through it, then daphne started
+  again on the same port; the session must stay running and a new socket reach its workspace.
 
 For each it prints what happened, the sessions stranded (not where they should end), the capacity
 leaked (reserved on the agent beyond what its sessions hold) and the seconds to recover.
@@ -25,8 +31,10 @@ usage: DATABASE_URL=postgres://... REDIS_URL=redis://... python bench/faults.py
 
 import contextlib
 import os
+import tempfile
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import docker
 import redis
@@ -35,21 +43,26 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
 from django.test.utils import override_settings
+from websockets.sync.client import connect
 
 from apps.agents.labels import SESSION_LABEL
 from apps.agents.local_images import RECIPES, local_image_build
 from apps.agents.models import Agent
 from apps.agents.services import manager_token_rotate
+from apps.common.runtime_settings import runtime_settings_save
 from apps.common.units import GIB
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_destroy, session_request
+from tests.engines import SecondEngine
 from tests.policies import all_users_policy
-from tests.servers import free_port
+from tests.servers import daphne_process, free_port
+from tests.sessions.rfb_client import handshake_as_browser
 from tests.workers import Workers, wait_for, worker_env
 
 AGENT = "faults"
+SECOND_AGENT = "faults-docker"
 RESEND_SECONDS = 4
 
 
@@ -65,9 +78,10 @@ class FaultWorkers(Workers):
 
 
 def leaked_capacity() -> float:
-    agent = Agent.objects.get(hostname=AGENT)
-    held = Session.objects.filter(agent=agent, status__in=SessionStatus.HOLDING, capacity_released=False)
-    return round(agent.reserved_cores - (held.aggregate(total=Sum("reserved_cores"))["total"] or 0), 3)
+    """Cores reserved on the agents beyond what their sessions hold, all agents together."""
+    held = Session.objects.filter(status__in=SessionStatus.HOLDING, capacity_released=False)
+    reserved = Agent.objects.aggregate(total=Sum("reserved_cores"))["total"] or 0
+    return round(reserved - (held.aggregate(total=Sum("reserved_cores"))["total"] or 0), 3)
 
 
 def until(condition, timeout: float = 120) -> float:
@@ -175,6 +189,75 @@ def redis_stalled(workers, client, user, _desktop, busybox) -> tuple[str, int, f
     return burst_then(stall, user, busybox)
 
 
+def docker_restarted(workers, client, user, _desktop, busybox) -> tuple[str, int, float]:
+    engine = SecondEngine(Path(tempfile.mkdtemp()) / "dockerd.log")
+    engine.start()
+    try:
+        local_image_build(RECIPES[0], docker_url=engine.url)
+        workers.start_agent(SECOND_AGENT, engine.url, workers.token, concurrency=4)
+        wait_for(lambda: Agent.objects.filter(hostname=SECOND_AGENT, status="online").exists(), timeout=60)
+        there = Image.objects.create(
+            docker_image=busybox.docker_image,
+            friendly_name="Busybox on the second engine",
+            cores=busybox.cores,
+            memory=busybox.memory,
+            restrict_to_agent=Agent.objects.get(hostname=SECOND_AGENT),
+        )
+        runtime_settings_save({"SESSION_RESTARTS_ALLOWED": 1})
+        sessions = [session_request(user=user, image=there).session for _ in range(4)]
+        wait_for(lambda: all(status_of(s) == SessionStatus.RUNNING for s in sessions), timeout=60)
+        started = time.monotonic()  # recovery counts from the restart's start: dockerd stops, then starts
+        engine.restart()
+        wait_for(
+            lambda: all(Session.objects.filter(pk=s.pk, status=SessionStatus.RUNNING, restarts=1) for s in sessions),
+            timeout=120,
+        )
+        restarted = time.monotonic() - started
+        running_again = sum(status_of(s) == SessionStatus.RUNNING for s in sessions)
+        started = time.monotonic()
+        engine.restart()  # the one restart is spent: they end, their capacity released
+        wait_for(lambda: all(status_of(s) == SessionStatus.ERROR for s in sessions), timeout=120)
+        ended = time.monotonic() - started
+        stranded = 4 - running_again + sum(status_of(s) != SessionStatus.ERROR for s in sessions)
+        outcome = f"{running_again} of 4 started again; again: ended in {ended:.1f} s"
+        return outcome, stranded, restarted
+    finally:
+        runtime_settings_save({"SESSION_RESTARTS_ALLOWED": 0})
+        workers.stop(SECOND_AGENT)
+        Agent.objects.filter(hostname=SECOND_AGENT).update(enabled=False)  # drained: it is gone
+        for container in docker.DockerClient(base_url=engine.url).containers.list(all=True):
+            container.remove(force=True)
+        engine.stop()
+
+
+def daphne_killed(workers, client, user, _desktop, busybox) -> tuple[str, int, float]:
+    requested = session_request(user=user, image=busybox)
+    session = requested.session
+    wait_for(lambda: status_of(session) == SessionStatus.RUNNING, timeout=60)
+    port = free_port()
+    cookie = {"Cookie": f"username={user.username}; session_token={requested.session_token}"}
+
+    def echoes(base_url: str) -> bool:
+        url = base_url.replace("http", "ws") + f"/desktop/{session.hex_id}/vnc/websockify"
+        with connect(url, origin=base_url, additional_headers=cookie, open_timeout=5) as websocket:
+            stream = handshake_as_browser(websocket)
+            websocket.send(b"\x01\x00ping")
+            return stream.read(6) == b"\x01\x00ping"
+
+    with daphne_process(workers.env, port) as (base_url, daphne):
+        assert echoes(base_url)
+        daphne.kill()
+        daphne.wait(timeout=10)
+    killed = time.monotonic()
+    with daphne_process(workers.env, port) as (base_url, _daphne):
+        reachable = echoes(base_url)
+    recovered = time.monotonic() - killed
+    stranded = int(status_of(session) != SessionStatus.RUNNING or not reachable)
+    session_destroy(session=Session.objects.get(pk=session.pk))
+    wait_for(lambda: status_of(session) == SessionStatus.DELETED, timeout=60)
+    return "session running, a new socket echoes", stranded, recovered
+
+
 SCENARIOS = [
     agent_killed_mid_launch,
     container_stopped,
@@ -183,6 +266,8 @@ SCENARIOS = [
     redis_connections_killed,
     redis_stalled,
     postgres_backends_terminated,
+    docker_restarted,
+    daphne_killed,
 ]
 
 

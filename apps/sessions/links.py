@@ -1,6 +1,7 @@
 """Self-opening session links, as Kasm's `kasm_url`: `/#/connect/kasm/<kasm_id>/<user_id>/<token>`.
 
-Each link carries a one-time token that expires after SESSION_LINK_LIFETIME_SECONDS. Opening it
+Each link carries a one-time token that expires after SESSION_LINK_LIFETIME_SECONDS, or when a
+newer link to the session is made (each get_kasm_status makes one). Opening it
 in a browser consumes the token and grants that browser (its Django session, no user logged in)
 the owner's access to that one session: its page, its status, keepalive, pause, resume and delete,
 and its desktop through the proxy. Nothing else: every other page still asks for a login.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from apps.common.errors import ApplicationError
@@ -24,11 +26,17 @@ class LinkRefused(ApplicationError):
     """A link that is unknown, used already or expired; the message says which."""
 
 
+@transaction.atomic
 def session_link_create(*, session: Session, user_public_id: str) -> str:
-    """A new link to `session`, as the path Kasm's clients expect."""
+    """A new link to `session`, as the path Kasm's clients expect; the session's earlier unused
+    links open nothing from now on (as on Kasm, where each status call hands out the one link)."""
     token = generate_secret()
+    now = timezone.now()
     lifetime = timedelta(seconds=runtime_setting("SESSION_LINK_LIFETIME_SECONDS"))
-    SessionLink.objects.create(session=session, token_hash=hash_secret(token), expires_at=timezone.now() + lifetime)
+    SessionLink.objects.filter(session=session, used_at__isnull=True, superseded_at__isnull=True).update(
+        superseded_at=now
+    )
+    SessionLink.objects.create(session=session, token_hash=hash_secret(token), expires_at=now + lifetime)
     return f"/#/connect/kasm/{session.hex_id}/{user_public_id}/{token}"
 
 
@@ -41,9 +49,11 @@ def session_link_consume(*, kasm_id, token: str) -> Session:
         raise LinkRefused("This session link is not valid: ask for a new one, or log in.")
     if link.used_at is not None:
         raise LinkRefused("This session link was used already; each link opens the session once. Log in to see it.")
+    if link.superseded_at is not None:
+        raise LinkRefused("A newer link to this session was issued since; open that one, or log in.")
     if link.expires_at <= now:
         raise LinkRefused("This session link has expired; ask for a new one, or log in.")
-    if not SessionLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=now):
+    if not SessionLink.objects.filter(pk=link.pk, used_at__isnull=True, superseded_at__isnull=True).update(used_at=now):
         raise LinkRefused("This session link was used already; each link opens the session once. Log in to see it.")
     return link.session
 

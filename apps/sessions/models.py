@@ -89,6 +89,9 @@ class SessionLink(BaseModel):
     token_hash = models.CharField(max_length=64, unique=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(
+        null=True, blank=True, help_text="A newer link to the session was issued: this one opens nothing."
+    )
 
     def __str__(self) -> str:
         return f"link to {self.session_id} ({'used' if self.used_at else 'unused'})"

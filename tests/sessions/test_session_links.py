@@ -123,6 +123,17 @@ def test_each_status_call_gives_a_new_working_link_that_lives_as_long_as_the_set
     assert browser.get(f"/session/{session.hex_id}/").status_code == 200
 
 
+def test_a_newer_link_makes_the_earlier_unused_ones_open_nothing(api, requested, alice):
+    session, first = requested
+    body = {"user_id": user_public_id(alice), "kasm_id": session.hex_id}
+    second = api("get_kasm_status", body)["kasm_url"]
+    third = api("get_kasm_status", body)["kasm_url"]
+    for superseded in (first, second):
+        refused = Client().post(clean_path(superseded))
+        assert refused.status_code == 410 and "A newer link to this session was issued" in refused.content.decode()
+    assert Client().post(clean_path(third)).status_code == 302
+
+
 def test_links_that_expired_over_a_day_ago_are_deleted_by_the_minutely_task(requested):
     session, _kasm_url = requested
     SessionLink.objects.update(expires_at=timezone.now() - timedelta(days=1, minutes=1))
