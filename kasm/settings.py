@@ -69,6 +69,7 @@ CSRF_COOKIE_SECURE = BEHIND_TLS_PROXY
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 SECURE_HSTS_SECONDS = 31536000 if BEHIND_TLS_PROXY else 0
 SESSION_COOKIE_HTTPONLY = True
+SESSION_ENGINE = "apps.accounts.web_sessions"  # Django's database sessions, indexed by user
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -319,6 +320,7 @@ CELERY_BEAT_SCHEDULE = {
     "registry-auto-update": {"task": "registry.auto_update", "schedule": 60},
     "sessions-expire": {"task": "sessions.expire", "schedule": 60},
     "accounts-audit-prune": {"task": "accounts.audit_prune", "schedule": 3600},
+    "accounts-web-logins-prune": {"task": "accounts.web_logins_prune", "schedule": 3600},
     "agents-monitor": {"task": "agents.monitor", "schedule": 10},
     "agents-image-sync": {"task": "agents.dispatch_image_sync", "schedule": AGENT_IMAGE_SYNC_INTERVAL},
 }

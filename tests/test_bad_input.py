@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from apps.accounts.services import api_key_create
 from apps.agents.models import Agent
-from apps.sessions.api.public_format import user_public_id
+from apps.sessions.api.public.formats import user_public_id
 from tests.agents.factories import agent
 
 pytestmark = pytest.mark.django_db

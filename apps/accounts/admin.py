@@ -4,8 +4,28 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from apps.accounts.choices import ApiPermission
-from apps.accounts.models import ApiKey, AuditEvent, GroupPolicy, Profile
+from apps.accounts.models import ApiKey, AuditEvent, GroupPolicy, Profile, WebLogin
 from apps.accounts.services import api_key_create, user_delete
+
+
+@admin.register(WebLogin)
+class WebLoginAdmin(admin.ModelAdmin):
+    """Who is logged in until when; read only, and never showing a session key (each is a login).
+    Log a user out everywhere from the console's Users page."""
+
+    list_display = ["user_id", "expire_date"]
+    list_display_links = None
+    actions = None
+    ordering = ["-expire_date"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Profile)

@@ -1,5 +1,8 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 
 from apps.accounts.choices import ApiPermission
@@ -58,10 +61,19 @@ class ApiKey(BaseModel):
         return ApiPermission.GLOBAL_ADMIN in self.permissions or permission in self.permissions
 
 
+# Django's groups have integer keys; the Developer API names them by a UUID derived from the key.
+GROUP_ID_NAMESPACE = uuid.UUID("6f1d3a52-8c1b-4c39-9d1e-5b8c2f3a7e10")
+
+
+def group_public_id_for(group_pk: int) -> uuid.UUID:
+    return uuid.uuid5(GROUP_ID_NAMESPACE, f"group:{group_pk}")
+
+
 class GroupPolicy(BaseModel):
     """A group's priority and settings (see group_settings.py); every group has one."""
 
     group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="policy")
+    public_id = models.UUIDField(unique=True, editable=False, help_text="The group_id of the Developer API.")
     priority = models.PositiveIntegerField(
         default=100, help_text="Where groups set the same setting, the lowest number wins."
     )
@@ -77,6 +89,10 @@ class GroupPolicy(BaseModel):
 
     def __str__(self) -> str:
         return f"policy of {self.group}"
+
+    def save(self, *args, **kwargs):
+        self.public_id = self.public_id or group_public_id_for(self.group_id)
+        super().save(*args, **kwargs)
 
 
 class AuditEvent(models.Model):
@@ -100,3 +116,16 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name or self.api_key_name} {self.action} {self.target}"
+
+
+class WebLogin(AbstractBaseSession):
+    """A browser's Django session (SESSION_ENGINE apps.accounts.web_sessions), with the user it is
+    logged in as, so that ending a user's logins deletes theirs without reading every session."""
+
+    user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+
+    @classmethod
+    def get_session_store_class(cls):
+        from apps.accounts.web_sessions import SessionStore
+
+        return SessionStore

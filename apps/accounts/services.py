@@ -14,7 +14,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.contrib.sessions.models import Session as WebSession
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -23,7 +22,7 @@ from django.utils import timezone
 
 from apps.accounts.choices import ApiPermission
 from apps.accounts.group_settings import group_settings_checked
-from apps.accounts.models import ApiKey, AuditEvent, GroupPolicy, Profile
+from apps.accounts.models import ApiKey, AuditEvent, GroupPolicy, Profile, WebLogin
 from apps.accounts.selectors import ALL_USERS_GROUP  # every user is a member; it cannot be deleted or left
 from apps.common.errors import ApplicationError, InvalidInput
 from apps.common.hashing import generate_secret, hash_secret, secret_matches
@@ -244,6 +243,30 @@ def user_update(*, user, fields: dict):
     return user
 
 
+# Profile fields a user's attributes set, by their name in Kasm's API.
+ATTRIBUTE_FIELDS = {
+    "ssh_public_key": "ssh_public_key",
+    "show_tips": "show_tips",
+    "theme": "theme",
+    "preferred_language": "language",
+    "preferred_timezone": "timezone",
+    "toggle_control_panel": "toggle_control_panel",
+    "auto_login_kasm": "auto_login_kasm",
+    "default_image": "default_image",
+}
+
+
+def user_attributes_update(*, user, attributes: dict) -> Profile:
+    """Set the attributes given (ATTRIBUTE_FIELDS, their types checked by the caller); each one fits
+    its column or the whole change is refused."""
+    profile = profile_for_user(user=user)
+    for name, field in ATTRIBUTE_FIELDS.items():
+        if name in attributes:
+            setattr(profile, field, fitting(Profile, field, attributes[name], name))
+    profile.save()
+    return profile
+
+
 def user_password_reset(*, user, password: str = "") -> str:
     """Set `password`, or a generated one that is returned (shown once); other logins end."""
     new_password = password or generate_secret(12)
@@ -255,13 +278,15 @@ def user_password_reset(*, user, password: str = "") -> str:
 
 def user_logout_everywhere(*, user) -> int:
     """End every web login of `user`, and (by signal) their session tokens and open sockets."""
-    ended = 0
-    for web_session in WebSession.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if web_session.get_decoded().get("_auth_user_id") == str(user.pk):
-            web_session.delete()
-            ended += 1
+    ended, _ = WebLogin.objects.filter(user_id=user.pk, expire_date__gt=timezone.now()).delete()
+    WebLogin.objects.filter(user_id=user.pk).delete()  # expired ones, too: nothing of theirs is left
     user_logged_out_everywhere.send(sender=user.__class__, user=user)
     return ended
+
+
+def web_logins_prune() -> int:
+    deleted, _ = WebLogin.objects.filter(expire_date__lte=timezone.now()).delete()
+    return deleted
 
 
 @transaction.atomic

@@ -70,11 +70,16 @@ def session_request(
     language: str = "",
     timezone_name: str = "",
     profile_mode: ProfileMode = ProfileMode.ENABLED,
+    shared: bool = False,
 ) -> RequestedSession:
     """Check the user's policy, place the session on an agent (claiming capacity) and queue its
     launch there, with the user's persistent profile as `profile_mode` says. Without `image`, the
-    user's default workspace."""
+    user's default workspace; `shared`: with a share link from the start."""
     policy, profile = user_policy(user), profile_for_user(user=user)
+    if profile.locked or not user.is_active:
+        raise PolicyRefusal(f"User '{user.get_username()}' is locked or disabled.")
+    if shared and not policy.allow_sharing:
+        raise PolicyRefusal(f"The groups of '{user.get_username()}' do not allow sharing; leave enable_sharing out.")
     image = image or default_workspace(profile, policy)
     if not image.enabled:
         raise ApplicationError(f"The workspace '{image.friendly_name}' is disabled.")
@@ -107,6 +112,7 @@ def session_request(
             kasm_url=kasm_url,
             environment=environment,
             persistent_profile=persistent_profile,
+            share_id=uuid.uuid4().hex if shared else None,
             keepalive_at=now,
             start_requested_at=now,
             expires_at=now + timedelta(seconds=min(policy.keepalive_expiration, policy.session_lifetime)),

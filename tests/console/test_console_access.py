@@ -13,7 +13,7 @@ from apps.accounts.selectors import user_policy
 from apps.accounts.services import api_key_authenticate, api_key_create, group_all_users
 from apps.common.errors import ApplicationError
 from apps.images.models import Image
-from apps.sessions.api.public_format import user_public_id
+from apps.sessions.api.public.formats import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_mark_deleted

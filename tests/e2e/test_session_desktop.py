@@ -8,7 +8,7 @@ from PIL import ImageStat
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from apps.accounts.services import api_key_create
-from apps.sessions.api.public_format import user_public_id
+from apps.sessions.api.public.formats import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_destroy

@@ -11,7 +11,7 @@ from apps.agents.models import Zone
 from apps.common.hashing import hash_secret
 from apps.common.units import GIB
 from apps.images.models import Image
-from apps.sessions.api.public_format import group_public_id, user_public_id
+from apps.sessions.api.public.formats import group_public_id, user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session, SessionCommand
 from apps.sessions.services import session_mark_deleted, session_mark_running
@@ -117,16 +117,30 @@ def test_malformed_json_non_objects_and_get_are_4xx_with_a_message(client, key):
         ("request_kasm", {"user_id": "0" * 32, "image_id": "0" * 32}, 404, "No user"),
         ("get_kasm_status", {"user_id": "USER", "kasm_id": "0" * 32}, 404, "No session"),
         ("destroy_kasm", {"user_id": "USER", "kasm_id": "0" * 32}, 404, "No session"),
-        ("keepalive", {"kasm_id": 5}, 400, "must be a string"),
+        ("keepalive", {"kasm_id": 5}, 400, "'kasm_id' must be 32 hex characters"),
+        ("get_kasms", {"api_key_secret": 5}, 401, "'api_key_secret' must be a string"),
         ("request_kasm", {"user_id": "USER", "image_id": "0" * 32}, 404, "No image"),
         ("request_kasm", {"user_id": "USER", "image_id": "IMAGE", "environment": {"A": 1}}, 400, "environment"),
         ("request_kasm", {"user_id": "USER", "image_id": "IMAGE", "enable_sharing": "yes"}, 400, "true or false"),
         ("get_user", {"target_user": {"user_id": "0" * 32}}, 404, "No user"),
         ("get_user", {"target_user": ALICE}, 400, "must be a JSON object"),
         ("create_user", {"target_user": {"username": ALICE}}, 409, "exists"),
-        ("create_user", {"target_user": {"username": "x", "locked": "no"}}, 400, "must be a bool"),
+        (
+            "create_user",
+            {"target_user": {"username": "x", "locked": "no"}},
+            400,
+            "'target_user.locked' must be true or",
+        ),
+        ("create_user", {"target_user": {"locked": True}}, 400, "'target_user.username' is required"),
         ("add_user_group", {"target_user": {"user_id": "USER"}, "target_group": {"group_id": "0" * 32}}, 404, "group"),
-        ("exec_command_kasm", {"user_id": "USER", "kasm_id": "0" * 32, "exec_config": {}}, 404, "No session"),
+        (
+            "exec_command_kasm",
+            {"user_id": "USER", "kasm_id": "0" * 32, "exec_config": {"cmd": "id"}},
+            404,
+            "No session",
+        ),
+        ("exec_command_kasm", {"user_id": "USER", "kasm_id": "0" * 32, "exec_config": {}}, 400, "exec_config.cmd"),
+        ("get_images", {"enabled": "yes"}, 400, "'enabled' must be true or false"),
         ("join_kasm", {"user_id": "USER", "shared_id": "0" * 32}, 404, "not valid any more"),
         ("join_kasm", {"user_id": "USER"}, 400, "shared_id"),
     ],
@@ -154,6 +168,31 @@ def test_get_images_lists_kasm_fields(api, image):
     [item] = api("get_images").json()["images"]
     assert item["image_id"] == image.hex_id and item["name"] == image.docker_image
     assert item["cpu_allocation_method"] == "Inherit" and item["available"] is True and item["memory"] == GIB
+
+
+def test_get_images_filters_must_all_hold(api, image):
+    zone = Zone.objects.create(name="eu")
+    agent(images_present=[image.docker_image])
+    image.categories = ["Tools"]
+    image.save()
+    firefox = Image.objects.create(
+        docker_image="kasmweb/firefox:1.16.0", friendly_name="Firefox", categories=["Browser"], restrict_to_zone=zone
+    )
+    Image.objects.create(docker_image="kasmweb/chrome:1.16.0", friendly_name="Chrome", enabled=False)
+
+    def names(**filters) -> list[str]:
+        return [item["friendly_name"] for item in api("get_images", filters).json()["images"]]
+
+    assert names() == ["Busybox", "Chrome", "Firefox"]
+    assert names(enabled=False) == ["Chrome"]
+    assert names(available=True) == ["Busybox"]
+    assert names(name="kasmweb/firefox:1.16.0") == names(friendly_name="fire") == ["Firefox"]
+    assert names(category="Browser") == names(zone_id=zone.hex_id) == ["Firefox"]
+    assert names(enabled=True, category="Tools") == ["Busybox"]
+    assert names(enabled=True, category="Browser", available=True) == []
+    assert firefox.hex_id in [
+        item["image_id"] for item in api("get_images", {"name": firefox.docker_image}).json()["images"]
+    ]
 
 
 def test_user_crud_groups_attributes_and_logout(api, client, django_user_model):
@@ -425,6 +464,8 @@ def test_groups_are_created_renamed_and_deleted_and_system_groups_need_the_syste
     assert (renamed["name"], renamed["priority"]) == ("Lab 2", 30) and Group.objects.filter(name="Lab 2").exists()
     assert api("create_group", {"target_group": {"name": "Lab 2"}}).status_code == 409
     assert api("update_group", {"target_group": {**target, "priority": "high"}}).status_code == 400
+    policy = Group.objects.get(name="Lab 2").policy
+    assert policy.public_id.hex == group["group_id"]  # found by an indexed column, not by reading every group
     assert api("delete_group", {"target_group": target}).json() == {}
     assert not Group.objects.filter(name="Lab 2").exists()
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from apps.accounts.services import ADMINISTRATORS_GROUP, api_key_create
 from apps.common.units import GIB
 from apps.images.models import Image
-from apps.sessions.api.public_format import group_public_id, user_public_id
+from apps.sessions.api.public.formats import group_public_id, user_public_id
 from apps.sessions.models import Session
 from apps.sessions.services import session_request
 from tests.agents.factories import agent

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from apps.accounts.services import api_key_create
 from apps.chat.consumers import ShareChatConsumer
 from apps.sessions import consumers
-from apps.sessions.api.public_format import user_public_id
+from apps.sessions.api.public.formats import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.consumers import SessionVncProxyConsumer
 from apps.sessions.models import Session, ShareViewer

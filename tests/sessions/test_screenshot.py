@@ -12,7 +12,7 @@ from PIL import Image as PillowImage
 from websockets.asyncio.server import serve
 
 from apps.accounts.services import api_key_create
-from apps.sessions.api.public_format import user_public_id
+from apps.sessions.api.public.formats import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from tests.servers import free_port

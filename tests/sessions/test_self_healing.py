@@ -180,7 +180,7 @@ def test_a_database_outage_is_a_json_503_from_the_developer_api(client, monkeypa
     def unreachable(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr("apps.sessions.api.public.api_key_authenticate", unreachable)
+    monkeypatch.setattr("apps.sessions.api.public.dispatch.api_key_authenticate", unreachable)
     response = client.post(
         "/api/public/get_kasms", {"api_key": "k", "api_key_secret": "s"}, content_type="application/json"
     )

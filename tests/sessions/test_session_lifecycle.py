@@ -11,7 +11,7 @@ from websockets.sync.client import connect
 
 from apps.accounts.services import api_key_create
 from apps.agents.models import Agent
-from apps.sessions.api.public_format import user_public_id
+from apps.sessions.api.public.formats import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_destroy, session_request
@@ -159,7 +159,7 @@ def test_exec_command_runs_in_the_container_through_the_developer_api(platform, 
     from django.test import Client
 
     from apps.accounts.services import api_key_create
-    from apps.sessions.api.public_format import user_public_id
+    from apps.sessions.api.public.formats import user_public_id
 
     issued = api_key_create(name="exec", permissions=["sessions_modify", "sessions_view"])
     session = wait_for_status(session_request(user=alice, image=busybox_image).session, SessionStatus.RUNNING)

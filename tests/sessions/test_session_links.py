@@ -11,7 +11,7 @@ from apps.accounts.services import api_key_create
 from apps.common.runtime_settings import runtime_settings_save
 from apps.common.units import GIB
 from apps.images.models import Image
-from apps.sessions.api.public_format import user_public_id
+from apps.sessions.api.public.formats import user_public_id
 from apps.sessions.links import session_link_create
 from apps.sessions.models import Session, SessionLink
 from apps.sessions.selectors import session_for_proxy

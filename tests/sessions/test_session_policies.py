@@ -10,7 +10,7 @@ from apps.accounts.services import api_key_create, group_all_users, group_create
 from apps.common.units import GIB
 from apps.images.models import Image
 from apps.images.services import group_workspaces_set
-from apps.sessions.api.public_format import user_public_id
+from apps.sessions.api.public.formats import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.selectors import session_for_proxy
@@ -193,3 +193,16 @@ def test_a_paused_sessions_page_offers_resume(client, alice, images):
     Session.objects.filter(pk=session.pk).update(status=SessionStatus.PAUSED)
     page = client.get(f"/session/{session.hex_id}/").content.decode()
     assert 'id="session-resume">' in page and "The session is paused" in page
+
+
+@pytest.mark.parametrize("change", ["locked", "disabled"])
+def test_a_locked_or_disabled_user_gets_no_session_by_any_way_in(api, alice, images, change):
+    from apps.accounts.services import user_update
+    from apps.sessions.services import PolicyRefusal, session_request
+
+    user_update(user=alice, fields={change: True})
+    with pytest.raises(PolicyRefusal, match="is locked or disabled"):
+        session_request(user=alice, image=images[0])
+    response = request_kasm(api, alice, images[0])
+    assert response.status_code == 403 and "is locked or disabled" in response.json()["error_message"]
+    assert not Session.objects.exists()

@@ -7,7 +7,7 @@ import pytest
 from apps.accounts.choices import ApiPermission
 from apps.accounts.services import api_key_create
 from apps.images.models import Image
-from apps.sessions.api.public_format import user_public_id
+from apps.sessions.api.public.formats import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.selectors import session_for_proxy

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from django.contrib.auth.models import Group
 
-from apps.accounts.models import GroupPolicy
+from apps.accounts.models import GroupPolicy, group_public_id_for
 from apps.accounts.services import profile_for_user
 from apps.agents.models import Agent, Zone
 from apps.images.choices import CpuAllocationMethod
@@ -15,12 +14,9 @@ from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session, SessionCommand
 
-# Django's groups have integer keys; the API names them by a stable UUID derived from the key.
-GROUP_ID_NAMESPACE = uuid.UUID("6f1d3a52-8c1b-4c39-9d1e-5b8c2f3a7e10")
-
 
 def group_public_id(group: Group) -> str:
-    return uuid.uuid5(GROUP_ID_NAMESPACE, f"group:{group.pk}").hex
+    return group_public_id_for(group.pk).hex
 
 
 def user_public_id(user) -> str:
