@@ -20,6 +20,7 @@ from apps.common.close_codes import CLOSE_FORBIDDEN
 from apps.common.errors import ApplicationError
 from apps.common.json_input import json_loads_bounded
 from apps.common.realtime import user_group
+from apps.sessions.links import share_link_viewer
 from apps.sessions.services import TOPIC_ACCESS_REVOKED
 from apps.sessions.sharing import share_event_ends_access, share_group
 
@@ -32,8 +33,10 @@ def chat_group(session) -> str:
 
 class ShareChatConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
-        self.user = self.scope.get("user")
         share_id = self.scope["url_route"]["kwargs"]["share_id"]
+        self.user = self.scope.get("user")
+        if self.user is None or not self.user.is_authenticated:  # a browser that opened a viewer's join link
+            self.user = await database_sync_to_async(share_link_viewer)(self.scope.get("session"), share_id)
         self.session = await database_sync_to_async(chat_session_for)(share_id=share_id, user=self.user)
         if self.session is None:
             await self.close(code=CLOSE_FORBIDDEN)

@@ -1,25 +1,30 @@
 """Self-opening session links, as Kasm's `kasm_url`: `/#/connect/kasm/<kasm_id>/<user_id>/<token>`.
 
 Each link carries a one-time token that expires after SESSION_LINK_LIFETIME_SECONDS, or when a
-newer link to the session is made (each get_kasm_status makes one). Opening it
+newer link of the same person to the session is made (each get_kasm_status makes one). Opening it
 in a browser consumes the token and grants that browser (its Django session, no user logged in)
 the owner's access to that one session: its page, its status, keepalive, pause, resume and delete,
-and its desktop through the proxy. Nothing else: every other page still asks for a login.
+and its desktop through the proxy. A viewer's link (join_kasm) grants that viewer's view-only
+access to the share instead: its page, its desktop and its chat. Nothing else: every other page
+still asks for a login.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from apps.common.errors import ApplicationError
 from apps.common.hashing import generate_secret, hash_secret
 from apps.common.runtime_settings import runtime_setting
-from apps.sessions.models import Session, SessionLink
+from apps.sessions.models import Session, SessionLink, ShareViewer
 
 GRANTS_KEY = "session_links"  # in the browser's Django session: {kasm_id hex: owner's user pk}
+VIEWER_GRANTS_KEY = "share_links"  # {share_id hex: the viewer's user pk}
 
 
 class LinkRefused(ApplicationError):
@@ -27,24 +32,28 @@ class LinkRefused(ApplicationError):
 
 
 @transaction.atomic
-def session_link_create(*, session: Session, user_public_id: str) -> str:
-    """A new link to `session`, as the path Kasm's clients expect; the session's earlier unused
-    links open nothing from now on (as on Kasm, where each status call hands out the one link)."""
+def session_link_create(*, session: Session, user_public_id: str, viewer: ShareViewer | None = None) -> str:
+    """A new link to `session` (for `viewer`: to its share, view-only), as the path Kasm's clients
+    expect; the earlier unused links of the same person to the session open nothing from now on
+    (as on Kasm, where each status call hands out the one link)."""
     token = generate_secret()
     now = timezone.now()
     lifetime = timedelta(seconds=runtime_setting("SESSION_LINK_LIFETIME_SECONDS"))
-    SessionLink.objects.filter(session=session, used_at__isnull=True, superseded_at__isnull=True).update(
+    SessionLink.objects.filter(session=session, viewer=viewer, used_at__isnull=True, superseded_at__isnull=True).update(
         superseded_at=now
     )
-    SessionLink.objects.create(session=session, token_hash=hash_secret(token), expires_at=now + lifetime)
+    SessionLink.objects.create(session=session, viewer=viewer, token_hash=hash_secret(token), expires_at=now + lifetime)
     return f"/#/connect/kasm/{session.hex_id}/{user_public_id}/{token}"
 
 
-def session_link_consume(*, kasm_id, token: str) -> Session:
-    """The session the link opens; the token is used up. One conditional update, so a link
-    opened twice at once opens once."""
+def session_link_consume(*, kasm_id, token: str) -> SessionLink:
+    """The link, its token used up. One conditional update, so a link opened twice at once opens once."""
     now = timezone.now()
-    link = SessionLink.objects.filter(session_id=kasm_id, token_hash=hash_secret(token)).first()
+    link = (
+        SessionLink.objects.select_related("session", "viewer")
+        .filter(session_id=kasm_id, token_hash=hash_secret(token))
+        .first()
+    )
     if link is None:
         raise LinkRefused("This session link is not valid: ask for a new one, or log in.")
     if link.used_at is not None:
@@ -55,14 +64,32 @@ def session_link_consume(*, kasm_id, token: str) -> Session:
         raise LinkRefused("This session link has expired; ask for a new one, or log in.")
     if not SessionLink.objects.filter(pk=link.pk, used_at__isnull=True, superseded_at__isnull=True).update(used_at=now):
         raise LinkRefused("This session link was used already; each link opens the session once. Log in to see it.")
-    return link.session
+    return link
 
 
-def session_link_grant(browser_session, session: Session) -> None:
-    """Give the browser's session the owner's access to `session` (and to it only)."""
-    grants = dict(browser_session.get(GRANTS_KEY, {}))
-    grants[session.hex_id] = session.owner_id
-    browser_session[GRANTS_KEY] = grants
+def session_link_grant(browser_session, link: SessionLink) -> None:
+    """Give the browser's session what the link opens: the owner's access to its session, or its
+    viewer's view of the share (and that only)."""
+    if link.viewer is None:
+        key, grant, value = GRANTS_KEY, link.session.hex_id, link.session.owner_id
+    else:
+        key, grant, value = VIEWER_GRANTS_KEY, link.session.share_id, link.viewer.user_id
+    grants = dict(browser_session.get(key, {}))
+    grants[grant] = value
+    browser_session[key] = grants
+
+
+def share_link_viewer(browser_session, share_id: str | None):
+    """The viewer a join link made this browser for the share, or None. The share's checks (kicked,
+    sharing turned off) still apply to them, as to a viewer who logged in."""
+    if browser_session is None or not share_id:
+        return None
+    try:
+        key = uuid.UUID(str(share_id)).hex
+    except ValueError:
+        return None
+    user_pk = browser_session.get(VIEWER_GRANTS_KEY, {}).get(key)
+    return get_user_model().objects.filter(pk=user_pk).first() if user_pk else None
 
 
 def session_link_granted(browser_session, session: Session) -> bool:

@@ -92,6 +92,14 @@ class SessionLink(BaseModel):
     superseded_at = models.DateTimeField(
         null=True, blank=True, help_text="A newer link to the session was issued: this one opens nothing."
     )
+    viewer = models.ForeignKey(
+        "ShareViewer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="links",
+        help_text="join_kasm's link: it opens the share page as this viewer. Empty: the owner's session.",
+    )
 
     def __str__(self) -> str:
         return f"link to {self.session_id} ({'used' if self.used_at else 'unused'})"

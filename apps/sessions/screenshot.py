@@ -1,12 +1,15 @@
 """A JPEG of a session's desktop (Kasm's get_kasm_screenshot): one full framebuffer update taken
 over RFB with the session's own secret, the way the desktop proxy connects, then scaled and encoded
-with Pillow. Only Raw pixels are asked for, so nothing but the framebuffer needs decoding."""
+with Pillow. Only Raw pixels are asked for, so nothing but the framebuffer needs decoding. The same
+update, timed, gives the session's frame stats (get_kasm_frame_stats)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import struct
+import time
+from dataclasses import dataclass
 
 from PIL import Image as PillowImage
 
@@ -22,10 +25,19 @@ PIXEL_FORMAT = struct.pack(">BBBBHHHBBB3x", 32, 24, 0, 1, 255, 255, 255, 16, 8, 
 FRAMEBUFFER_UPDATE, SET_COLOUR_MAP_ENTRIES, BELL, SERVER_CUT_TEXT = 0, 1, 2, 3
 
 
+@dataclass(frozen=True)
+class Frame:
+    pixels: bytes  # BGRX, row by row
+    size: tuple[int, int]
+    connect_ms: float  # connection, RFB handshake and authentication with the session's secret
+    update_ms: float  # from asking for the full framebuffer to its last byte
+
+
 def session_screenshot(session: Session, *, width: int | None = None, quality: int = 80) -> bytes:
     """The session's desktop as JPEG bytes, `width` pixels wide (its own width when None)."""
-    pixels, size = asyncio.run(asyncio.wait_for(_framebuffer(session), SCREENSHOT_SECONDS))
-    image = PillowImage.frombuffer("RGB", size, pixels, "raw", "BGRX", 0, 1)
+    frame = session_frame(session)
+    image = PillowImage.frombuffer("RGB", frame.size, frame.pixels, "raw", "BGRX", 0, 1)
+    size = frame.size
     if width and width != size[0]:
         image = image.resize((width, max(1, round(size[1] * width / size[0]))), PillowImage.Resampling.LANCZOS)
     out = io.BytesIO()
@@ -33,7 +45,13 @@ def session_screenshot(session: Session, *, width: int | None = None, quality: i
     return out.getvalue()
 
 
-async def _framebuffer(session: Session) -> tuple[bytes, tuple[int, int]]:
+def session_frame(session: Session) -> Frame:
+    """One full framebuffer of the session's desktop, timed."""
+    return asyncio.run(asyncio.wait_for(_framebuffer(session), SCREENSHOT_SECONDS))
+
+
+async def _framebuffer(session: Session) -> Frame:
+    started = time.perf_counter()
     upstream, reader = await upstream_open(session)
     try:
         await upstream.send(b"\x01")  # ClientInit: shared, so connected viewers stay connected
@@ -45,10 +63,12 @@ async def _framebuffer(session: Session) -> tuple[bytes, tuple[int, int]]:
             raise RfbError(f"the desktop reports a {width}x{height} framebuffer")
         await upstream.send(b"\x00\x00\x00\x00" + PIXEL_FORMAT)  # SetPixelFormat
         await upstream.send(struct.pack(">BxHi", 2, 1, RAW))  # SetEncodings: Raw only
+        connected = time.perf_counter()
         await upstream.send(struct.pack(">BBHHHH", 3, 0, 0, 0, width, height))  # full, not incremental
         canvas = bytearray(width * height * 4)
         await _read_update(reader, canvas, width, height)
-        return bytes(canvas), (width, height)
+        updated = time.perf_counter()
+        return Frame(bytes(canvas), (width, height), (connected - started) * 1000, (updated - connected) * 1000)
     finally:
         await upstream.close()
 

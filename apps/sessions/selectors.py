@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from apps.accounts.selectors import user_policy
 from apps.common.hashing import secret_matches
 from apps.sessions.choices import SessionStatus
-from apps.sessions.links import session_link_granted
+from apps.sessions.links import session_link_granted, share_link_viewer
 from apps.sessions.models import PersistentProfile, Session
 from apps.sessions.sharing import share_viewer_active, share_viewer_by_token
 
@@ -46,7 +46,11 @@ def session_for_proxy(*, kasm_id, user, cookies: dict, browser_session=None) -> 
         return ProxyAccess(session=session, user_id=session.owner_id, view_only=False)
     if token and username == session.owner.get_username() and secret_matches(token, session.session_token_hash):
         return ProxyAccess(session=session, user_id=session.owner_id, view_only=False)
-    viewer = share_viewer_active(session, user) or share_viewer_by_token(session, username, token)
+    viewer = (
+        share_viewer_active(session, user)
+        or share_viewer_active(session, share_link_viewer(browser_session, session.share_id))
+        or share_viewer_by_token(session, username, token)
+    )
     if viewer is not None and user_policy(session.owner).allow_sharing:
         return ProxyAccess(session=session, user_id=viewer.user_id, view_only=True)
     return None

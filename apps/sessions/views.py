@@ -22,6 +22,7 @@ from apps.sessions.links import (
     session_link_grant,
     session_link_granted,
     session_link_held,
+    share_link_viewer,
 )
 from apps.sessions.proxy import SANDBOX_HEADERS, viewer_may_fetch, workspace_fetch, workspace_serves_http
 from apps.sessions.selectors import (
@@ -129,11 +130,13 @@ def session_connect(request, kasm_id, user_id: str, token: str):
     if request.method != "POST":
         return render(request, "sessions/connect.html")
     try:
-        session = session_link_consume(kasm_id=kasm_id, token=token)
+        link = session_link_consume(kasm_id=kasm_id, token=token)
     except LinkRefused as error:
         return render(request, "sessions/link_refused.html", {"message": error.message}, status=410)
-    session_link_grant(request.session, session)
-    return redirect("session-view", kasm_id=session.pk)
+    session_link_grant(request.session, link)
+    if link.viewer is not None:
+        return redirect("share-view", share_id=link.session.share_id)
+    return redirect("session-view", kasm_id=link.session.pk)
 
 
 @login_required
@@ -160,20 +163,22 @@ def session_share_kick(request, kasm_id):
     return JsonResponse({"kicked": viewer.user.username})
 
 
-@login_required
 def share_view(request, share_id):
     """A viewer's page: the shared desktop, view-only, with the share's chat. Opening the link
     (a GET, which a mail scanner or an embedded image may make) only shows a Join button; joining
-    is the POST it sends."""
+    is the POST it sends. A browser that opened a viewer's join link (no login) is that viewer here."""
+    viewer = request.user if request.user.is_authenticated else share_link_viewer(request.session, share_id)
+    if viewer is None:
+        return redirect_to_login(request.get_full_path())
     try:
         if request.method == "POST":
-            share_join(share_id=share_id, user=request.user)
+            share_join(share_id=share_id, user=viewer)
             return redirect("share-view", share_id=share_id)
-        session = share_link_check(share_id=share_id, user=request.user)
+        session = share_link_check(share_id=share_id, user=viewer)
     except ApplicationError as error:
         return render(request, "sessions/share_unavailable.html", {"reason": error.message}, status=403)
-    joined = share_viewer_active(session, request.user) is not None
-    return render(request, "sessions/share.html", {"session": session, "joined": joined})
+    joined = share_viewer_active(session, viewer) is not None
+    return render(request, "sessions/share.html", {"session": session, "joined": joined, "viewer": viewer})
 
 
 @owner_or_link_required

@@ -168,3 +168,24 @@ async def test_viewers_of_a_new_link_do_not_read_the_last_links_chat(shared_sess
     viewer = await join(carol, shared_session.share_id)
     assert (await next_of(viewer, "history"))["messages"] == []
     await viewer.disconnect()
+
+
+async def test_a_browser_that_opened_a_viewers_join_link_chats_as_that_viewer(shared_session, alice, carol):
+    from apps.sessions.links import VIEWER_GRANTS_KEY
+
+    await database_sync_to_async(share_join)(share_id=shared_session.share_id, user=carol)
+    owner = await join(alice, shared_session.share_id)
+    communicator = WebsocketCommunicator(ShareChatConsumer.as_asgi(), f"/ws/share/{shared_session.share_id}/chat/")
+    OPENED.append(communicator)
+    communicator.scope |= {
+        "user": AnonymousUser(),
+        "url_route": {"kwargs": {"share_id": shared_session.share_id}},
+        "session": {VIEWER_GRANTS_KEY: {shared_session.share_id: carol.pk}},
+    }
+    assert (await communicator.connect())[0]
+    await next_of(communicator, "history")
+    await send(communicator, "joined by link")
+    message = await next_of(owner, "message")
+    assert (message["sender"], message["body"]) == (CAROL, "joined by link")
+    stranger = await join(AnonymousUser(), shared_session.share_id)  # no link, no login
+    assert stranger.refused_with is not None

@@ -5,9 +5,11 @@ global_admin."""
 import pytest
 from django.contrib.auth.models import Group
 
+from apps.accounts.choices import ApiPermission
 from apps.accounts.services import ADMINISTRATORS_GROUP, api_key_create
 from apps.common.units import GIB
 from apps.images.models import Image
+from apps.sessions.api.public.dispatch import CALLS
 from apps.sessions.api.public.formats import group_public_id, user_public_id
 from apps.sessions.models import Session
 from apps.sessions.services import session_request
@@ -132,3 +134,21 @@ def test_exec_without_global_admin_runs_only_as_the_workspaces_own_user(api, ali
     session = session_request(user=alice, image=image).session
     body = {"user_id": user_public_id(alice), "kasm_id": session.hex_id, "exec_config": {"cmd": "id", "user": user}}
     assert api("exec_command_kasm", body, permissions=SESSION_PERMISSIONS).status_code == status
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_every_call_refuses_a_key_without_its_permission(api, name):
+    permission, _handler = CALLS[name]
+    others = [p.value for p in ApiPermission if p not in (permission, ApiPermission.GLOBAL_ADMIN)]
+    refused = api(name, {}, permissions=others)
+    assert refused.status_code == 403 and f"'{permission.value}'" in refused.json()["error_message"]
+
+
+@pytest.mark.parametrize(
+    "name", ["get_kasm_frame_stats", "get_kasm_bottleneck_stats", "get_kasm_screenshot", "get_user_kasms"]
+)
+def test_a_key_made_for_one_user_reads_nothing_of_anothers_sessions(api, image, alice, carol, name):
+    session = session_request(user=carol, image=image).session
+    body = {"user_id": user_public_id(carol), "kasm_id": session.hex_id}
+    refused = api(name, body, permissions=["sessions_view"], owner=alice)
+    assert refused.status_code == 403 and "reaches only their sessions" in refused.json()["error_message"]

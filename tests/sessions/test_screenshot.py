@@ -83,3 +83,52 @@ def test_bad_widths_and_sessions_not_running_are_refused(api, alice, carol):
     Session.objects.filter(pk=session.pk).update(status=SessionStatus.PAUSED)
     assert api(fields).status_code == 409
     assert api({**fields, "user_id": user_public_id(carol)}).status_code == 404
+
+
+def test_frame_stats_time_one_full_frame_of_the_desktop(client, alice, carol):
+    issued = api_key_create(name="stats", permissions=["sessions_view"])
+    key = {"api_key": issued.api_key.key, "api_key_secret": issued.secret}
+    port, asked = free_port(), []
+    start_desktop(port, asked)
+    session, _token = stub_session(alice, port=port)
+    body = {**key, "user_id": user_public_id(alice), "kasm_id": session.hex_id}
+    stats = client.post("/api/public/get_kasm_frame_stats", body, "application/json").json()
+    frame = stats["frame"]
+    assert (frame["resx"], frame["resy"], frame["changed"]) == (WIDTH, HEIGHT, 100)
+    assert [p["process"] for p in stats["server_side"]] == ["connect_and_authenticate", "full_frame_update"]
+    assert frame["server_time"] == stats["server_side"][1]["time"] >= 0 and stats["client_side"] == []
+    foreign = client.post(
+        "/api/public/get_kasm_frame_stats", {**body, "user_id": user_public_id(carol)}, "application/json"
+    )
+    assert foreign.status_code == 404
+    Session.objects.filter(pk=session.pk).update(status=SessionStatus.STOPPED)
+    assert client.post("/api/public/get_kasm_frame_stats", body, "application/json").status_code == 409
+
+
+def test_bottleneck_stats_are_the_agents_recent_load(client, alice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.agents.models import AgentStat
+    from apps.common.units import GIB
+
+    issued = api_key_create(name="stats", permissions=["sessions_view"])
+    session, _token = stub_session(alice, port=free_port())
+    now = timezone.now()
+    for minutes_ago, cpu, used in ((1, 20.0, 2), (3, 60.0, 4), (30, 99.0, 8)):  # the last is too old
+        AgentStat.objects.create(
+            agent=session.agent,
+            recorded_at=now - timedelta(minutes=minutes_ago),
+            cpu_percent=cpu,
+            memory_used=used * GIB,
+            memory_total=8 * GIB,
+            disk_used=0,
+            disk_total=1,
+        )
+    body = {"api_key": issued.api_key.key, "api_key_secret": issued.secret}
+    body |= {"user_id": user_public_id(alice), "kasm_id": session.hex_id}
+    stats = client.post("/api/public/get_kasm_bottleneck_stats", body, "application/json").json()["bottleneck_stats"]
+    assert (stats["agent"], stats["samples"], stats["window_seconds"]) == ("stub-host", 2, 300)
+    assert stats["cpu_percent"] == {"average": 40.0, "max": 60.0}
+    assert stats["memory_percent"] == {"average": 37.5, "max": 50.0}

@@ -1,5 +1,6 @@
 """Sharing a session: links, who may watch (view-only), kicking, revoking, and join_kasm."""
 
+import re
 from urllib.parse import quote
 
 import pytest
@@ -87,7 +88,7 @@ def test_join_kasm_gives_a_view_only_token_for_the_proxy(client, alice, carol, s
         )
 
     answer = join({"user_id": user_public_id(carol), "shared_id": "b" * 32}).json()
-    assert answer["kasm"]["kasm_id"] == session.hex_id and answer["kasm_url"] == f"/share/{'b' * 32}/"
+    assert answer["kasm"]["kasm_id"] == session.hex_id and answer["kasm_url"].startswith("/#/connect/kasm/")
     assert answer["username"] == carol.username
     cookies = {"username": carol.username, "session_token": answer["session_token"]}
     assert access(session, cookies=cookies).view_only is True
@@ -165,3 +166,40 @@ def test_opening_a_share_link_joins_only_on_post(client, carol, session):
     page = client.get(f"/share/{session.share_id}/").content.decode()
     assert 'data-view-only="true"' in page and f"desktop/{session.hex_id}/vnc/websockify" in page
     assert "/desktop/" not in page.split("data-path=")[0]  # no page of the container is embedded
+
+
+def test_join_kasms_link_opens_the_share_as_that_viewer_once_and_nothing_more(client, alice, carol, session):
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import Client
+
+    from apps.sessions.models import ShareViewer
+    from apps.sessions.sharing import share_viewer_kick
+    from tests.sessions.test_session_links import LINK, clean_path
+
+    issued = api_key_create(name="share", permissions=[ApiPermission.SESSIONS_MODIFY])
+    session_sharing_enable(session=session)
+    body = {"api_key": issued.api_key.key, "api_key_secret": issued.secret}
+    body |= {"user_id": user_public_id(carol), "shared_id": session.share_id}
+    answer = client.post("/api/public/join_kasm", body, content_type="application/json").json()
+    assert re.fullmatch(LINK, answer["kasm_url"])["user_id"] == user_public_id(carol)
+
+    browser = Client()  # never logged in
+    opened = browser.post(clean_path(answer["kasm_url"]))
+    assert opened.status_code == 302 and opened["Location"] == f"/share/{session.share_id}/"
+    page = browser.get(opened["Location"])
+    assert page.status_code == 200 and 'id="session-desktop"' in page.content.decode()
+    assert f'data-me="{carol.username}"' in page.content.decode()
+
+    def by_link():
+        anonymous = AnonymousUser()
+        return session_for_proxy(kasm_id=session.hex_id, user=anonymous, cookies={}, browser_session=browser.session)
+
+    assert by_link().view_only is True and by_link().user_id == carol.pk
+    for elsewhere in (f"/session/{session.hex_id}/", "/", "/profile/"):  # the share only, not carol's account
+        assert browser.get(elsewhere).status_code == 302
+    refused = Client().post(clean_path(answer["kasm_url"]))
+    assert refused.status_code == 410 and "used already" in refused.content.decode()
+
+    share_viewer_kick(session=session, viewer=ShareViewer.objects.get(user=carol))
+    assert browser.get(f"/share/{session.share_id}/").status_code == 403
+    assert by_link() is None

@@ -3,17 +3,21 @@ and commands run in a session."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import websockets
+from django.db.models import Avg, Count, F, Max
 from django.http import HttpResponse
 from django.utils import timezone
 
 from apps.accounts.choices import ApiPermission as P
 from apps.accounts.models import ApiKey
 from apps.accounts.services import anonymous_user_create
+from apps.agents.models import AgentStat
 from apps.common.errors import ApplicationError
 from apps.images.models import Image
 from apps.sessions.api.public import formats as fmt
-from apps.sessions.api.public.dispatch import call
+from apps.sessions.api.public.dispatch import Awaited, call
 from apps.sessions.api.public.inputs import ApiError, Flag, Input, JsonObject, PublicId, Text, WholeNumber, validated
 from apps.sessions.api.public.lookups import acting_user, session_of
 from apps.sessions.choices import SessionStatus
@@ -23,7 +27,7 @@ from apps.sessions.models import Session, SessionCommand
 from apps.sessions.profiles import profile_mode_parsed
 from apps.sessions.rfb import RfbError
 from apps.sessions.screenshot import MAX_WIDTH as MAX_SCREENSHOT_WIDTH
-from apps.sessions.screenshot import session_screenshot
+from apps.sessions.screenshot import session_frame, session_screenshot
 from apps.sessions.services import (
     session_destroy,
     session_keepalive,
@@ -81,8 +85,12 @@ class ExecConfig(Input):
     privileged = Flag(default=False)
 
 
+MAX_EXEC_WAIT_SECONDS = 60
+
+
 class ExecCommand(KasmOfUser):
     exec_config = ExecConfig()
+    wait_seconds = WholeNumber(default=0)  # ours: wait up to this long for the command to end
 
 
 class ExecCommandOutcome(KasmOfUser):
@@ -189,13 +197,63 @@ def get_kasm_screenshot(api_key: ApiKey, body: dict) -> HttpResponse:
     width = given.get("width")
     if width is not None and not 1 <= width <= MAX_SCREENSHOT_WIDTH:
         raise ApiError(400, f"Field 'width' is from 1 to {MAX_SCREENSHOT_WIDTH} pixels.")
+    return HttpResponse(_from_the_desktop(session_screenshot, session, width=width), content_type="image/jpeg")
+
+
+@call("get_kasm_frame_stats", P.SESSIONS_VIEW)
+def get_kasm_frame_stats(api_key: ApiKey, body: dict) -> dict:
+    """One full frame of the desktop, timed as the proxy's own connection gets it: its size, the
+    connection and authentication, and the update; `client_side` is empty (browsers report nothing)."""
+    frame = _from_the_desktop(session_frame, _own_session(api_key, body))
+    return {
+        "frame": {"resx": frame.size[0], "resy": frame.size[1], "changed": 100, "server_time": round(frame.update_ms)},
+        "server_side": [
+            {"process": "connect_and_authenticate", "time": round(frame.connect_ms)},
+            {"process": "full_frame_update", "time": round(frame.update_ms)},
+        ],
+        "client_side": [],
+    }
+
+
+STATS_WINDOW = timedelta(minutes=5)
+
+
+@call("get_kasm_bottleneck_stats", P.SESSIONS_VIEW)
+def get_kasm_bottleneck_stats(api_key: ApiKey, body: dict) -> dict:
+    """What limits the session: its agent's CPU and memory over the last five minutes of check-ins."""
+    session = _own_session(api_key, body)
+    since = timezone.now() - STATS_WINDOW
+    stats = AgentStat.objects.filter(agent_id=session.agent_id, recorded_at__gte=since).aggregate(
+        cpu_average=Avg("cpu_percent"),
+        cpu_max=Max("cpu_percent"),
+        memory_average=Avg(F("memory_used") * 100.0 / F("memory_total")),
+        memory_max=Max(F("memory_used") * 100.0 / F("memory_total")),
+        samples=Count("pk"),
+    )
+    return {
+        "kasm_id": session.hex_id,
+        "bottleneck_stats": {
+            "agent": session.agent.hostname if session.agent else None,
+            "window_seconds": int(STATS_WINDOW.total_seconds()),
+            "samples": stats["samples"],
+            "cpu_percent": {"average": _rounded(stats["cpu_average"]), "max": _rounded(stats["cpu_max"])},
+            "memory_percent": {"average": _rounded(stats["memory_average"]), "max": _rounded(stats["memory_max"])},
+        },
+    }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _from_the_desktop(read, session: Session, **options):
+    """`read(session, ...)` of a running session's desktop; 409 when not running, 502 when it does not answer."""
     if session.status != SessionStatus.RUNNING or not session.host_port:
-        raise ApiError(409, f"The session is {session.status}; only a running session's desktop can be shown.")
+        raise ApiError(409, f"The session is {session.status}; only a running session's desktop can be read.")
     try:
-        jpeg = session_screenshot(session, width=width)
+        return read(session, **options)
     except (OSError, TimeoutError, RfbError, websockets.WebSocketException) as error:
         raise ApiError(502, f"The session's desktop could not be read: {error or type(error).__name__}.") from None
-    return HttpResponse(jpeg, content_type="image/jpeg")
 
 
 @call("stop_kasm", P.SESSIONS_MODIFY)
@@ -239,25 +297,31 @@ def get_session_recordings(api_key: ApiKey, body: dict) -> dict:
 
 @call("join_kasm", P.SESSIONS_MODIFY)
 def join_kasm(api_key: ApiKey, body: dict) -> dict:
-    """Join a shared session view-only; the token is the viewer's `session_token` cookie for the proxy."""
+    """Join a shared session view-only. `kasm_url` opens the share page as that viewer in any browser,
+    once (as request_kasm's link opens the session); the token is the viewer's `session_token`
+    cookie for the proxy."""
     given = validated(JoinKasm, body)
     user = acting_user(api_key, given["user_id"])
     try:
         joined = share_join(share_id=given["shared_id"], user=user)
     except ApplicationError as error:
         raise ApiError(404 if shared_session_get(given["shared_id"]) is None else 403, error.message) from None
+    link = session_link_create(session=joined.session, user_public_id=fmt.user_public_id(user), viewer=joined.viewer)
     return {
         "kasm": fmt.kasm_dict(joined.session),
-        "kasm_url": f"/share/{joined.session.share_id}/",
+        "kasm_url": link,
         "session_token": joined.token,
         "username": user.username,
     }
 
 
 @call("exec_command_kasm", P.SESSIONS_MODIFY)
-def exec_command_kasm(api_key: ApiKey, body: dict) -> dict:
-    """Starts the command and answers at once; get_exec_command_kasm reads how it ends."""
+def exec_command_kasm(api_key: ApiKey, body: dict) -> dict | Awaited:
+    """Starts the command and answers at once, or when it ends within `wait_seconds`;
+    get_exec_command_kasm reads how it ends."""
     given = validated(ExecCommand, body)
+    if not 0 <= given["wait_seconds"] <= MAX_EXEC_WAIT_SECONDS:
+        raise ApiError(400, f"Field 'wait_seconds' is from 0 to {MAX_EXEC_WAIT_SECONDS}.")
     session = session_of(given["kasm_id"], acting_user(api_key, given["user_id"]))
     command = dict(given["exec_config"])
     global_admin = api_key.has_permission(P.GLOBAL_ADMIN)
@@ -268,7 +332,15 @@ def exec_command_kasm(api_key: ApiKey, body: dict) -> dict:
     if session.status != SessionStatus.RUNNING:
         raise ApiError(409, f"The session is {session.status}; commands run in running sessions only.")
     started = session_command_start(session=session, exec_config=command)
-    return {"kasm": fmt.kasm_dict(session), **fmt.command_dict(started)}
+    answer = {"kasm": fmt.kasm_dict(session), **fmt.command_dict(started)}
+    if not given["wait_seconds"]:
+        return answer
+
+    def ended() -> dict | None:
+        command = SessionCommand.objects.get(pk=started.pk)
+        return None if command.finished_at is None else {**answer, **fmt.command_dict(command)}
+
+    return Awaited(poll=ended, seconds=given["wait_seconds"], pending=answer)
 
 
 @call("get_exec_command_kasm", P.SESSIONS_VIEW)
