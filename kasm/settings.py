@@ -11,6 +11,10 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from apps.common.queues import MANAGER_QUEUE
 
@@ -167,12 +171,17 @@ if REDIS_URL:
             # redis-py 8 caps a pool at 100 connections and fails beyond; a busy share needs more. It
             # also times socket reads out after 5 s, the length of channels_redis's blocking receive,
             # so an idle socket's consumer crashed whenever the answer came late (channels_redis#422).
+            # Without retries, a command on a connection Redis dropped (a restart, CLIENT KILL, a
+            # network blip) failed at once: a chat message was saved but never reached the others, and
+            # its sender's socket closed. Retried on a new connection, it goes out once Redis answers.
             "CONFIG": {
                 "hosts": [
                     {
                         "address": REDIS_URL,
                         "max_connections": env_int("CHANNEL_REDIS_MAX_CONNECTIONS", 1000),
                         "socket_timeout": 30,
+                        "retry": Retry(ExponentialBackoff(cap=2, base=0.1), 6),
+                        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
                     }
                 ],
                 "capacity": CHANNEL_CAPACITY,

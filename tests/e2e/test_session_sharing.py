@@ -71,3 +71,36 @@ def test_owner_shares_viewer_watches_and_chats(
     finally:
         viewer_context.close()
     assert not viewer_errors, f"JavaScript errors on the viewer's page: {viewer_errors}"
+
+
+def test_a_join_kasm_link_shows_the_shared_desktop_and_chat_in_a_fresh_browser(
+    browser, page, platform, alice, carol, desktop_image
+):
+    from apps.accounts.services import api_key_create
+    from apps.sessions.api.public.formats import user_public_id
+    from apps.sessions.models import Session
+
+    log_in(page, platform, ALICE, PASSWORDS[ALICE])
+    page.click("button[aria-label='Launch Desktop']")
+    page.wait_for_url("**/session/*/")
+    page.click("#share-start")
+    page.wait_for_selector("#share-link")
+    wait_for_desktop_drawn(page)
+    issued = api_key_create(name="portal", permissions=["sessions_modify"])
+    body = {"api_key": issued.api_key.key, "api_key_secret": issued.secret}
+    body |= {"user_id": user_public_id(carol), "shared_id": Session.objects.get().share_id}
+    kasm_url = page.request.post(f"{platform}/api/public/join_kasm", data=body).json()["kasm_url"]
+
+    fresh = browser.new_context(viewport={"width": 1280, "height": 900})  # no cookies, nobody logged in
+    try:
+        viewer = fresh.new_page()
+        viewer.goto(f"{platform}{kasm_url}")
+        viewer.wait_for_url("**/share/*/")
+        wait_for_desktop_drawn(viewer)
+        viewer.wait_for_selector("#chat[data-connected=true]")
+        viewer.fill("#chat-input", "came by link")
+        viewer.press("#chat-input", "Enter")
+        page.locator("#chat-messages li", has_text="came by link").wait_for(timeout=10_000)
+        assert CAROL in page.locator("#chat-messages li", has_text="came by link").inner_text()
+    finally:
+        fresh.close()
