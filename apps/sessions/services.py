@@ -325,11 +325,14 @@ def session_destroy(*, session: Session, reason: str = "") -> None:
 def session_mark_deleted(*, session: Session) -> None:
     if _transition(session, to=SessionStatus.DELETED, allowed_from=[SessionStatus.DELETING]):
         _release(session)
-        _owner_delete_if_requested(session.owner_id)
+        _user_delete_if_requested(session.owner_id)
+        for viewer_id in session.viewers.values_list("user_id", flat=True):
+            _user_delete_if_requested(viewer_id)  # temporary viewers of join_kasm go with the session
 
 
-def _owner_delete_if_requested(user_id: int) -> None:
-    """An admin deleted the owner while their sessions held capacity: the last one gone, the user goes."""
+def _user_delete_if_requested(user_id: int) -> None:
+    """A user whose deletion waits (an admin deleted them while their sessions held capacity, or a
+    temporary user of request_kasm or join_kasm) goes once none of their sessions holds capacity."""
     requested = Profile.objects.filter(user_id=user_id, deletion_requested_at__isnull=False).exists()
     if requested and not Session.objects.filter(owner_id=user_id, status__in=SessionStatus.HOLDING).exists():
         get_user_model().objects.filter(pk=user_id).delete()

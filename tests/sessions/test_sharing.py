@@ -203,3 +203,32 @@ def test_join_kasms_link_opens_the_share_as_that_viewer_once_and_nothing_more(cl
     share_viewer_kick(session=session, viewer=ShareViewer.objects.get(user=carol))
     assert browser.get(f"/share/{session.share_id}/").status_code == 403
     assert by_link() is None
+
+
+def test_join_kasm_without_a_user_makes_a_temporary_viewer_that_goes_with_the_session(
+    client, alice, session, django_user_model
+):
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import Client
+
+    from apps.sessions.services import session_destroy, session_mark_deleted
+    from tests.sessions.test_session_links import clean_path
+
+    issued = api_key_create(name="share", permissions=[ApiPermission.SESSIONS_MODIFY])
+    session_sharing_enable(session=session)
+    body = {"api_key": issued.api_key.key, "api_key_secret": issued.secret, "shared_id": session.share_id}
+    answer = client.post("/api/public/join_kasm", body, content_type="application/json").json()
+    assert answer["username"].startswith("anonymous-")
+    browser = Client()
+    browser.post(clean_path(answer["kasm_url"]))
+    anonymous = AnonymousUser()
+    watching = session_for_proxy(kasm_id=session.hex_id, user=anonymous, cookies={}, browser_session=browser.session)
+    assert watching.view_only is True
+    unknown = client.post("/api/public/join_kasm", {**body, "shared_id": "c" * 32}, content_type="application/json")
+    assert unknown.status_code == 404
+    assert django_user_model.objects.filter(username__startswith="anonymous-").count() == 1  # none for the 404
+
+    session_destroy(session=session)
+    session_mark_deleted(session=Session.objects.get(pk=session.pk))
+    assert not django_user_model.objects.filter(username=answer["username"]).exists()
+    assert django_user_model.objects.filter(pk=alice.pk).exists()

@@ -73,7 +73,7 @@ class Screenshot(KasmOfUser):
 
 
 class JoinKasm(Input):
-    user_id = PublicId()
+    user_id = PublicId(required=False)
     shared_id = Text()
 
 
@@ -299,13 +299,20 @@ def get_session_recordings(api_key: ApiKey, body: dict) -> dict:
 def join_kasm(api_key: ApiKey, body: dict) -> dict:
     """Join a shared session view-only. `kasm_url` opens the share page as that viewer in any browser,
     once (as request_kasm's link opens the session); the token is the viewer's `session_token`
-    cookie for the proxy."""
+    cookie for the proxy. Without user_id, a temporary viewer, deleted when the session ends."""
     given = validated(JoinKasm, body)
-    user = acting_user(api_key, given["user_id"])
+    named_user = acting_user(api_key, given["user_id"]) if "user_id" in given else None
+    if named_user is None and api_key.owner_id:
+        raise ApiError(403, f"This API key acts as '{api_key.owner}': name their user_id.")
+    if shared_session_get(given["shared_id"]) is None:
+        raise ApiError(404, "This share link is not valid any more: ask the owner for a new one.")
+    user = named_user or anonymous_user_create()  # deleted when the shared session ends
     try:
         joined = share_join(share_id=given["shared_id"], user=user)
     except ApplicationError as error:
-        raise ApiError(404 if shared_session_get(given["shared_id"]) is None else 403, error.message) from None
+        if named_user is None:
+            user.delete()
+        raise ApiError(403, error.message) from None
     link = session_link_create(session=joined.session, user_public_id=fmt.user_public_id(user), viewer=joined.viewer)
     return {
         "kasm": fmt.kasm_dict(joined.session),
