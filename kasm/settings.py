@@ -304,6 +304,7 @@ SESSION_LAUNCH_RESEND_SECONDS = env_int("SESSION_LAUNCH_RESEND_SECONDS", 60)
 # A running session whose container exited (the engine restarted, its main process died) is started
 # again this many times in its life; 0: it ends in error (runtime setting).
 SESSION_RESTARTS_ALLOWED = env_int("SESSION_RESTARTS_ALLOWED", 0)
+STAGING_RESERVED_PERCENT = env_int("STAGING_RESERVED_PERCENT", 20)  # runtime setting: see runtime_settings.py
 SESSION_ORPHAN_GRACE_SECONDS = env_int("SESSION_ORPHAN_GRACE_SECONDS", 300)
 SCHEDULER_POLICY = os.environ.get("SCHEDULER_POLICY", "spread")  # "spread" or "pack"
 if SCHEDULER_POLICY not in {"spread", "pack"}:
@@ -328,6 +329,7 @@ CELERY_BEAT_SCHEDULE = {
     # Both run often and read their interval from the runtime settings, which admins change live.
     "registry-auto-update": {"task": "registry.auto_update", "schedule": 60},
     "sessions-expire": {"task": "sessions.expire", "schedule": 60},
+    "sessions-staging-fill": {"task": "sessions.staging_fill", "schedule": 10},
     "accounts-audit-prune": {"task": "accounts.audit_prune", "schedule": 3600},
     "accounts-web-logins-prune": {"task": "accounts.web_logins_prune", "schedule": 3600},
     "agents-monitor": {"task": "agents.monitor", "schedule": 10},

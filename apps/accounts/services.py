@@ -289,6 +289,18 @@ def web_logins_prune() -> int:
     return deleted
 
 
+STAGING_USERNAME = "kasm:staging"  # a colon: no username anyone can create has one
+
+
+def staging_user():
+    """The owner of staged sessions until a request claims one; it never logs in."""
+    user, created = get_user_model().objects.get_or_create(username=STAGING_USERNAME, defaults={"is_active": False})
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
 @transaction.atomic
 def anonymous_user_create():
     """A temporary user for a session requested with no user (Kasm's anonymous request_kasm): it

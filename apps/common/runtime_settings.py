@@ -75,6 +75,15 @@ RUNTIME_SETTINGS: tuple[RuntimeSettingSpec, ...] = (
         10,
     ),
     RuntimeSettingSpec(
+        "STAGING_RESERVED_PERCENT",
+        "Sessions",
+        "Capacity kept from staging (%)",
+        "Staging pools start a session on an agent only if this share of its cores and memory stays free "
+        "after it, for the launches of users.",
+        0,
+        90,
+    ),
+    RuntimeSettingSpec(
         "SESSION_LINK_LIFETIME_SECONDS",
         "Sessions",
         "Session link lifetime (seconds)",

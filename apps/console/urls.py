@@ -1,7 +1,7 @@
 from django.urls import path
 
 from apps.console.views import access as views
-from apps.console.views import home, profiles, settings, workspaces
+from apps.console.views import home, profiles, settings, staging, workspaces
 
 app_name = "console"
 
@@ -26,6 +26,9 @@ urlpatterns += [
     path("system/", home.system_info, name="system"),
     path("settings/", settings.runtime_settings, name="settings"),
     path("profiles/", profiles.profile_list, name="profiles"),
+    path("staging/", staging.staging_pools, name="staging"),
+    path("staging/<hex:pool_id>/", staging.staging_pools, name="staging-edit"),
+    path("staging/<hex:pool_id>/delete/", staging.staging_pool_remove, name="staging-delete"),
     path("profiles/<hex:profile_id>/reset/", profiles.profile_reset, name="profile-reset"),
     path("workspaces/", workspaces.workspace_list, name="workspaces"),
     path("workspaces/new/", workspaces.workspace_edit, name="workspace-new"),

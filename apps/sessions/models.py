@@ -39,10 +39,18 @@ class Session(BaseModel):
     )
     keepalive_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    staged_pool = models.ForeignKey(
+        "StagingPool",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sessions",
+        help_text="Staged by this pool and waiting for a user; cleared when a request claims it.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["agent", "status"])]
+        indexes = [models.Index(fields=["agent", "status"]), models.Index(fields=["image", "staged_pool", "status"])]
 
     def __str__(self) -> str:
         return f"{self.image} for {self.owner} ({self.status})"
@@ -139,3 +147,22 @@ class PersistentProfile(BaseModel):
 
     def __str__(self) -> str:
         return f"profile {self.source} of {self.owner}"
+
+
+class StagingPool(BaseModel):
+    """Ready sessions of one workspace that a request claims at once instead of waiting for a start
+    (Kasm's session staging). A periodic task keeps `ready_target` of them live (started or
+    starting), never more than `max_total`, each destroyed after `expiry_seconds` unclaimed."""
+
+    image = models.OneToOneField(Image, on_delete=models.CASCADE, related_name="staging_pool")
+    ready_target = models.PositiveIntegerField(default=1, help_text="How many staged sessions to keep ready.")
+    max_total = models.PositiveIntegerField(
+        default=5, help_text="Never more staged sessions (ready and starting) than this."
+    )
+    expiry_seconds = models.PositiveIntegerField(
+        default=3600, help_text="An unclaimed staged session is destroyed (and replaced) after this long."
+    )
+    enabled = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"staging pool of {self.image}"

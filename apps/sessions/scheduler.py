@@ -161,29 +161,41 @@ def where(image: Image) -> str:
     return "agent"
 
 
-def session_place(image: Image) -> AgentSnapshot:
-    """Claim the image's resources on the best agent; raise NoCapacity with the reasons if none fits."""
+def session_place(image: Image, *, kept_free: float = 0.0) -> AgentSnapshot:
+    """Claim the image's resources on the best agent; raise NoCapacity with the reasons if none fits.
+    `kept_free` (a share of each agent's cores and memory) must stay free after the claim: staged
+    sessions leave room for the launches of live users."""
     request = image_request(image)
-    placed = _place(image, request, _snapshots.get())
+    placed = _place(image, request, _snapshots.get(), kept_free)
     if placed is None:  # the snapshot may be out of date: refuse on what the database says now
-        placed = _place(image, request, _snapshots.rechecked())
+        placed = _place(image, request, _snapshots.rechecked(), kept_free)
     if placed is None:
         raise NoCapacity(_refusal(image, request, _snapshots.get()))
     _snapshots.claimed(placed, request)
     return placed
 
 
-def _place(image: Image, request: Resources, snapshot: list[AgentSnapshot]) -> AgentSnapshot | None:
+def _place(
+    image: Image, request: Resources, snapshot: list[AgentSnapshot], kept_free: float = 0.0
+) -> AgentSnapshot | None:
     """The agent claimed on, in placement order, or None."""
     agents = candidate_agents(image, snapshot)
     if image.network:
         agents = [agent for agent in agents if image.network in agent.networks]
     zone_id = image.restrict_to_zone_id
     for agent in agents_in_placement_order(agents, image):
-        fitting = fits(agent.capacity, agent.reserved, request)
+        fitting = fits(agent.capacity, _with_kept_free(agent, kept_free), request)
         if fitting and agent_reserve_capacity(agent_id=agent.pk, request=request, zone_id=zone_id) is None:
             return agent
     return None
+
+
+def _with_kept_free(agent: AgentSnapshot, kept_free: float) -> Resources:
+    """The agent's reservations, plus the share of its capacity that must stay free."""
+    if not kept_free:
+        return agent.reserved
+    room = agent.capacity.capacity
+    return agent.reserved + Resources(cores=room.cores * kept_free, memory=int(room.memory * kept_free))
 
 
 def _refusal(image: Image, request: Resources, snapshot: list[AgentSnapshot]) -> str:

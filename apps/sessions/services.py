@@ -36,6 +36,7 @@ from apps.sessions.container_environment import container_environment, start_url
 from apps.sessions.models import Session, ShareViewer
 from apps.sessions.profiles import ProfileMode, session_mapping_specs, session_profile_claim
 from apps.sessions.scheduler import session_place
+from apps.sessions.staging import staged_session_claim
 
 logger = logging.getLogger(__name__)
 TOPIC_SESSION_STATUS = "session.status"  # pushed to the owner's group on every status change
@@ -94,9 +95,25 @@ def session_request(
     kasm_url = start_url_checked(kasm_url)
     now = timezone.now()
     token = generate_secret()
+    expires_at = now + timedelta(seconds=min(policy.keepalive_expiration, policy.session_lifetime))
+    # A staged session serves a request that asks nothing a running container cannot take.
+    stageable = not (
+        kasm_url or shared or image.persistent_profile_path or session_mapping_specs(user=user, image=image)
+    )
     with transaction.atomic():
         Profile.objects.select_for_update().filter(user=user).first()  # one request per user at a time
         session_limits_check(user=user, image=image, policy=policy)
+        if stageable:
+            staged = staged_session_claim(
+                user=user, image=image, environment=environment, token_hash=hash_secret(token), expires_at=expires_at
+            )
+            if staged is not None:
+                push_after_commit(
+                    group=user_group(user.pk),
+                    topic=TOPIC_SESSION_STATUS,
+                    payload={"kasm_id": staged.hex_id, "status": staged.status, "message": ""},
+                )
+                return RequestedSession(session=staged, session_token=token)
         agent = session_place(image)
         persistent_profile, reset = session_profile_claim(user=user, image=image, agent_id=agent.pk, mode=profile_mode)
         session = Session.objects.create(
@@ -115,7 +132,7 @@ def session_request(
             share_id=uuid.uuid4().hex if shared else None,
             keepalive_at=now,
             start_requested_at=now,
-            expires_at=now + timedelta(seconds=min(policy.keepalive_expiration, policy.session_lifetime)),
+            expires_at=expires_at,
         )
         spec = session_launch_spec(session, profile_reset=reset)
         task_enqueue("sessions.launch", spec, queue=agent_queue_name(agent.hostname))

@@ -20,6 +20,7 @@ from apps.sessions.services import (
     sessions_expire,
     sessions_stalled_fail,
 )
+from apps.sessions.staging import staging_fill
 
 logger = logging.getLogger(__name__)
 # An agent's report is applied once however often it runs, so a database error is retried, not dropped.
@@ -96,3 +97,11 @@ def sessions_expire_task() -> None:
     sessions_expire()
     sessions_stalled_fail()
     session_links_prune()
+
+
+@shared_task(name="sessions.staging_fill", time_limit=120, ignore_result=True)
+def sessions_staging_fill_task() -> None:
+    """Every 10 s (beat): keep each staging pool at its target."""
+    started = staging_fill()
+    if any(started.values()):
+        logger.info("Staged sessions started: %s", started)

@@ -351,3 +351,21 @@ def test_daphne_killed_and_restarted_leaves_running_sessions_alone(
     finally:
         workers.stop_all()
         remove_containers_of_agent(docker_url, "local")
+
+
+def test_a_staged_session_is_claimed_running_and_reached_through_the_proxy_at_once(platform, alice, busybox_image):
+    from apps.sessions.models import StagingPool
+    from apps.sessions.staging import staging_fill
+
+    pool = StagingPool.objects.create(image=busybox_image, ready_target=1, max_total=1)
+    staging_fill()
+    (staged,) = pool.sessions.all()
+    wait_for_status(staged, SessionStatus.RUNNING)
+    requested = session_request(user=alice, image=busybox_image)
+    assert requested.session.pk == staged.pk and requested.session.status == SessionStatus.RUNNING
+    assert_desktop_echoes(platform, requested.session, requested.session_token)  # no start to wait for
+    staging_fill()  # the pool starts its next one
+    wait_for(lambda: pool.sessions.filter(status=SessionStatus.RUNNING).exists(), what="the pool refilled")
+    for session in Session.objects.all():
+        session_destroy(session=session)
+    wait_for(lambda: set(Session.objects.values_list("status", flat=True)) == {SessionStatus.DELETED}, what="gone")

@@ -1,0 +1,145 @@
+"""Session staging: ready sessions of a workspace that a request claims at once (Kasm's staging).
+
+`staging_fill` (every 10 s, `sessions.staging_fill`) keeps each enabled pool at its target of
+staged sessions, started through the normal scheduler, owned by the staging user and never above
+the pool's maximum, and leaves STAGING_RESERVED_PERCENT of an agent's cores and memory free for
+users' own launches. Unclaimed staged sessions expire through the usual expiry sweep (their
+`expires_at` is the pool's expiry) and are replaced at the next fill. Counts come from the database
+each time, so a restarted manager neither loses nor duplicates staged sessions.
+
+`staged_session_claim` hands one to a user in a single conditional UPDATE (two requests never get
+the same container). Only a request that asks nothing a running container cannot take is served
+this way: the same environment (language, time zone and extra variables are set at container
+start), no start URL, no persistent profile and no volume mappings (they are mounts).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from apps.accounts.models import Profile
+from apps.accounts.services import staging_user
+from apps.common.hashing import generate_secret, hash_secret
+from apps.common.queues import agent_queue_name, task_enqueue
+from apps.common.runtime_settings import runtime_setting
+from apps.images.models import Image
+from apps.sessions.choices import SessionStatus
+from apps.sessions.container_environment import container_environment
+from apps.sessions.models import Session, StagingPool
+from apps.sessions.scheduler import NoCapacity, session_place
+
+logger = logging.getLogger(__name__)
+FILL_LOCK = "sessions:staging-fill"
+CLAIM_CANDIDATES = 5
+
+
+def staging_fill() -> dict[str, int]:
+    """Start what each enabled pool lacks; returns how many were started, by workspace name. One
+    fill at a time across processes (a lock in the shared cache)."""
+    if not cache.add(FILL_LOCK, True, timeout=60):
+        return {}
+    try:
+        return {pool.image.friendly_name: _fill(pool) for pool in StagingPool.objects.select_related("image")}
+    finally:
+        cache.delete(FILL_LOCK)
+
+
+def _fill(pool: StagingPool) -> int:
+    if not (pool.enabled and pool.image.enabled and not pool.image.archived):
+        return 0
+    live = pool.sessions.filter(status__in=SessionStatus.LIVE).count()
+    wanted = min(pool.ready_target, pool.max_total) - live
+    kept_free = runtime_setting("STAGING_RESERVED_PERCENT") / 100
+    started = 0
+    for _ in range(max(0, wanted)):
+        try:
+            _stage(pool, kept_free)
+        except NoCapacity as refusal:
+            logger.info("Staging pool of %s stays at %s: %s", pool.image, live + started, refusal.message)
+            break
+        started += 1
+    return started
+
+
+@transaction.atomic
+def _stage(pool: StagingPool, kept_free: float) -> Session:
+    from apps.sessions.services import session_launch_spec
+
+    image, now = pool.image, timezone.now()
+    agent = session_place(image, kept_free=kept_free)
+    session = Session.objects.create(
+        owner=staging_user(),
+        image=image,
+        agent_id=agent.pk,
+        staged_pool=pool,
+        status=SessionStatus.PROVISIONING,
+        reserved_cores=image.cores,
+        reserved_memory=image.memory,
+        reserved_gpus=image.gpus,
+        vnc_password=generate_secret(18),
+        session_token_hash=hash_secret(generate_secret()),  # no one holds it: a claim sets the user's
+        environment=staged_environment(),
+        keepalive_at=now,
+        start_requested_at=now,
+        expires_at=now + timedelta(seconds=pool.expiry_seconds),
+    )
+    task_enqueue("sessions.launch", session_launch_spec(session), queue=agent_queue_name(agent.hostname))
+    return session
+
+
+def staged_environment() -> dict:
+    """What a staged container starts with: a new user's defaults."""
+    defaults = Profile()
+    return container_environment(
+        profile_environment={}, requested={}, language=defaults.language, timezone_name=defaults.timezone
+    )
+
+
+def staged_session_claim(*, user, image: Image, environment: dict, token_hash: str, expires_at) -> Session | None:
+    """A ready staged session of `image` made `user`'s, or None (none ready, or another request took
+    each one first). The caller has checked that the request can be served by a running container."""
+    if environment != staged_environment():
+        return None
+    ready = Session.objects.filter(image=image, staged_pool__isnull=False, status=SessionStatus.RUNNING)
+    for pk in ready.order_by("created_at").values_list("pk", flat=True)[:CLAIM_CANDIDATES]:
+        claimed = Session.objects.filter(pk=pk, staged_pool__isnull=False, status=SessionStatus.RUNNING).update(
+            owner=user,
+            staged_pool=None,
+            session_token_hash=token_hash,
+            keepalive_at=timezone.now(),
+            expires_at=expires_at,
+        )
+        if claimed:
+            return Session.objects.select_related("owner", "image", "agent").get(pk=pk)
+    return None
+
+
+def staging_pools_with_counts():
+    """Every pool with its `ready` (running) and `starting` staged sessions counted."""
+    staged = Q(sessions__staged_pool__isnull=False)
+    return (
+        StagingPool.objects.select_related("image")
+        .annotate(
+            ready=Count("sessions", filter=staged & Q(sessions__status=SessionStatus.RUNNING)),
+            starting=Count("sessions", filter=staged & Q(sessions__status__in=SessionStatus.STARTING_UP)),
+        )
+        .order_by("image__friendly_name")
+    )
+
+
+@transaction.atomic
+def staging_pool_delete(*, pool: StagingPool) -> int:
+    """Delete the pool, its staged sessions destroyed first; returns how many."""
+    from apps.sessions.services import session_destroy
+
+    live = list(pool.sessions.filter(status__in=SessionStatus.LIVE).select_related("agent"))
+    for session in live:
+        session_destroy(session=session, reason="its staging pool was deleted")
+    pool.delete()
+    return len(live)

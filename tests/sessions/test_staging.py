@@ -1,0 +1,164 @@
+"""Session staging: pools kept at their target through the scheduler, never above their maximum nor
+into the capacity kept for users, claimed at once by a request that a running container can serve."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from apps.accounts.services import STAGING_USERNAME
+from apps.common.hashing import secret_matches
+from apps.common.runtime_settings import runtime_settings_save
+from apps.common.units import GIB
+from apps.images.models import Image
+from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session, StagingPool
+from apps.sessions.services import session_mark_running, session_request, sessions_expire
+from apps.sessions.staging import FILL_LOCK, staging_fill
+from tests.agents.factories import agent
+from tests.policies import all_users_policy
+
+pytestmark = pytest.mark.django_db(transaction=True)  # launches go out after commit, as in production
+
+
+@pytest.fixture
+def pool():
+    image = Image.objects.create(docker_image="kasm-local/desktop:latest", friendly_name="Desktop", cores=1, memory=GIB)
+    return StagingPool.objects.create(image=image, ready_target=2, max_total=3)
+
+
+def staged(pool) -> list[Session]:
+    return list(Session.objects.filter(staged_pool=pool).order_by("created_at"))
+
+
+def launches(sent) -> list[str]:
+    return [args[0]["session_id"] for name, args, _queue in sent if name == "sessions.launch"]
+
+
+def ready(pool) -> list[Session]:
+    """The pool's sessions, reported running by their agent."""
+    for number, session in enumerate(staged(pool)):
+        session_mark_running(session=session, container_id=f"{number:064d}", host_port=40000 + number)
+    return staged(pool)
+
+
+def test_a_pool_is_filled_to_its_target_by_the_staging_user_and_no_further(pool, sent):
+    agent(cores=8, memory=8 * GIB)
+    assert staging_fill() == {"Desktop": 2}
+    sessions = staged(pool)
+    assert [s.owner.username for s in sessions] == [STAGING_USERNAME] * 2
+    assert {s.status for s in sessions} == {SessionStatus.PROVISIONING}
+    assert launches(sent) == [s.hex_id for s in sessions]
+    assert staging_fill() == {"Desktop": 0}  # starting ones count: nothing more
+    cache.delete(FILL_LOCK)  # as after a manager restart that lost its lock: the counts still hold
+    assert staging_fill() == {"Desktop": 0} and len(staged(pool)) == 2
+
+
+def test_the_pool_never_takes_the_capacity_kept_for_users(pool, sent):
+    pool.ready_target = pool.max_total = 10
+    pool.save()
+    host = agent(cores=4, memory=64 * GIB)
+    runtime_settings_save({"STAGING_RESERVED_PERCENT": 25})
+    assert staging_fill() == {"Desktop": 3}  # a fourth would leave no core free, and 1 of 4 is kept
+    host.refresh_from_db()
+    assert host.reserved_cores == 3
+
+
+def test_a_request_claims_a_ready_session_at_once_and_the_pool_refills(pool, alice, sent):
+    agent(cores=8, memory=8 * GIB)
+    staging_fill()
+    first, _second = ready(pool)
+    sent.clear()
+
+    requested = session_request(user=alice, image=pool.image)
+    session = requested.session
+    assert session.pk == first.pk and session.status == SessionStatus.RUNNING
+    assert session.owner == alice and session.staged_pool is None
+    assert secret_matches(requested.session_token, session.session_token_hash)
+    assert launches(sent) == []  # nothing to start: it runs already
+    assert len(staged(pool)) == 1
+    assert staging_fill() == {"Desktop": 1}
+
+
+@pytest.mark.parametrize(
+    "request_asks",
+    [
+        {"language": "de_DE.UTF-8"},
+        {"timezone_name": "Europe/Berlin"},
+        {"environment": {"PROJECT": "x"}},
+        {"kasm_url": "https://example.com/"},
+        {"shared": True},
+    ],
+)
+def test_a_request_a_running_container_cannot_serve_gets_its_own_launch(pool, alice, sent, request_asks):
+    agent(cores=8, memory=8 * GIB)
+    all_users_policy(allow_sharing=True)
+    staging_fill()
+    ready(pool)
+    sent.clear()
+    session = session_request(user=alice, image=pool.image, **request_asks).session
+    assert session.staged_pool is None and session.status == SessionStatus.PROVISIONING
+    assert launches(sent) == [session.hex_id] and len(staged(pool)) == 2
+
+
+def test_a_workspace_with_persistent_homes_is_never_served_staged(pool, alice, sent):
+    agent(cores=8, memory=8 * GIB)
+    staging_fill()
+    ready(pool)
+    pool.image.persistent_profile_path = "kasm-profile-{user_id}-{image_id}"
+    pool.image.save()
+    session = session_request(user=alice, image=pool.image).session
+    assert session.staged_pool is None and session.persistent_profile is not None
+
+
+def test_an_unclaimed_session_expires_and_is_replaced(pool, sent):
+    pool.expiry_seconds = 60
+    pool.save()
+    agent(cores=8, memory=8 * GIB)
+    staging_fill()
+    old = ready(pool)
+    expired = sessions_expire(now=timezone.now() + timedelta(seconds=61))
+    assert {s.pk for s in expired} == {s.pk for s in old}
+    assert {s.status for s in staged(pool)} == {SessionStatus.DELETING}
+    assert staging_fill() == {"Desktop": 2}  # deleting ones count no more
+
+
+def test_a_disabled_pool_or_workspace_stages_nothing(pool, sent):
+    agent(cores=8, memory=8 * GIB)
+    pool.enabled = False
+    pool.save()
+    assert staging_fill() == {"Desktop": 0}
+    pool.enabled, pool.image.enabled = True, False
+    pool.save()
+    pool.image.save()
+    assert staging_fill() == {"Desktop": 0} and staged(pool) == []
+
+
+def test_admins_manage_pools_in_the_console_and_see_staged_sessions_as_such(console, pool, alice, sent):
+    from django.test import Client
+
+    agent(cores=8, memory=8 * GIB)
+    staging_fill()
+    ready(pool)
+    page = console.get("/console/staging/").content.decode()
+    assert "Desktop" in page and '<td class="ready">2</td>' in page and '<td class="starting">0</td>' in page
+    assert page.count('class="badge staged"') == 0
+    assert console.get("/console/sessions/").content.decode().count('class="badge staged"') == 2
+
+    other = Image.objects.create(docker_image="kasmweb/firefox:1.16.0", friendly_name="Firefox")
+    fields = {"image": other.pk, "ready_target": 3, "max_total": 2, "expiry_seconds": 600, "enabled": "on"}
+    assert "cannot exceed" in console.post("/console/staging/", fields).content.decode()
+    console.post("/console/staging/", {**fields, "max_total": 4})
+    assert StagingPool.objects.get(image=other).ready_target == 3
+
+    deleted = console.post(f"/console/staging/{pool.hex_id}/delete/", follow=True).content.decode()
+    assert "2 staged sessions destroyed" in deleted
+    assert not StagingPool.objects.filter(pk=pool.pk).exists()
+    assert set(Session.objects.values_list("status", flat=True)) == {SessionStatus.DELETING}
+
+    user = Client()
+    user.force_login(alice)
+    assert user.get("/console/staging/").status_code == 403
+    assert user.post(f"/console/staging/{pool.hex_id}/delete/").status_code in (403, 404)
+    assert "staged" not in user.get("/sessions/").content.decode()
