@@ -9,7 +9,10 @@ first frame: the image alone, without the platform.
 Runs the real pieces (a manager worker, the local agent worker, daphne) on a throwaway database,
 and Debian's chromium through Playwright. Prints every run, then p50/p95/max of both.
 
-usage: DATABASE_URL=... REDIS_URL=redis://... python bench/first_frame.py [--runs 20] [--warmup 1]
+With --staged, a staging pool keeps one desktop started (and given 2 s to draw, as a pool's
+sessions are ready long before a click), and each click takes it.
+
+usage: DATABASE_URL=... REDIS_URL=redis://... python bench/first_frame.py [--runs 20] [--warmup 1] [--staged]
 """
 
 import argparse
@@ -25,8 +28,10 @@ from apps.agents.local_images import RECIPES, local_image_build
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.launcher import wait_until_answering
-from apps.sessions.models import Session
+from apps.sessions.models import Session, StagingPool
 from apps.sessions.services import session_destroy
+from apps.sessions.staging import staging_fill
+from tests.conftest import remove_containers_of_agent
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, COUNT_DRAWN_PIXELS
 from tests.servers import running_daphne
 from tests.workers import wait_for
@@ -59,14 +64,27 @@ def first_frame(page, started: float, timeout: float = 60) -> float:
     raise TimeoutError(f"no first frame in {timeout:.0f} s")
 
 
-def platform_run(page, base_url: str) -> float:
+def staged_ready() -> None:
+    """The pool's desktop started, and on screen for 2 s."""
+    staging_fill()
+    wait_for(
+        lambda: Session.objects.filter(staged_pool__isnull=False, status=SessionStatus.RUNNING).exists(),
+        timeout=90,
+        what="a staged desktop",
+    )
+    time.sleep(2)
+
+
+def platform_run(page, base_url: str, *, staged: bool) -> float:
+    if staged:
+        orm(staged_ready)
     page.goto(f"{base_url}/")
     started = time.perf_counter()
     page.click("button[aria-label='Launch Desktop']")
     elapsed = first_frame(page, started)
 
     def delete():
-        session = Session.objects.exclude(status__in=SessionStatus.GONE).get()
+        session = Session.objects.filter(owner__username="bench").exclude(status__in=SessionStatus.GONE).get()
         session_destroy(session=session)
         wait_for(lambda: Session.objects.get(pk=session.pk).status == SessionStatus.DELETED, what="deleted")
 
@@ -100,6 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=1, help="runs of each kind first, not counted")
+    parser.add_argument("--staged", action="store_true", help="a staging pool keeps a desktop ready")
     args = parser.parse_args()
     local_image_build(DESKTOP, docker_url=settings.DOCKER_URL)
     client = docker.DockerClient(base_url=settings.DOCKER_URL)
@@ -108,9 +127,11 @@ def main() -> None:
 
         with running_workers(database_url, node="ff") as env:
             get_user_model().objects.create_user(username="bench", password=PASSWORD)
-            Image.objects.create(
+            image = Image.objects.create(
                 docker_image=DESKTOP.tag, friendly_name="Desktop", cores=DESKTOP.cores, memory=DESKTOP.memory
             )
+            if args.staged:
+                StagingPool.objects.create(image=image, ready_target=1, max_total=1)
             ours, plain = [], []
             with running_daphne(env) as base_url, sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
@@ -122,14 +143,16 @@ def main() -> None:
                 page.wait_for_url(f"{base_url}/")
                 for run in range(args.warmup + args.runs):
                     counted = run >= args.warmup
-                    plain_s, ours_s = baseline_run(page, client), platform_run(page, base_url)
+                    plain_s, ours_s = baseline_run(page, client), platform_run(page, base_url, staged=args.staged)
                     label = f"run {run + 1:2d}" + ("" if counted else " (warm-up)")
                     print(f"{label}: docker run {plain_s:5.2f} s, click {ours_s:5.2f} s", flush=True)
                     if counted:
                         plain.append(plain_s)
                         ours.append(ours_s)
                 browser.close()
-    print(f"{args.runs} runs of {DESKTOP.tag}, first frame = canvas with > 10,000 non-black pixels")
+            remove_containers_of_agent(settings.DOCKER_URL, "bench")  # the pool's last staged desktop
+    staged = ", staged (a pool keeps one ready)" if args.staged else ""
+    print(f"{args.runs} runs of {DESKTOP.tag}{staged}, first frame = canvas with > 10,000 non-black pixels")
     for name, values in (("docker run + vnc.html", plain), ("click the tile", ours)):
         print(
             f"{name:>21}: p50 {percentile(values, 0.5):5.2f} s   p95 {percentile(values, 0.95):5.2f} s   "
