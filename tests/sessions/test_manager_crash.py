@@ -4,44 +4,28 @@ still reaches running, because the next check-ins send the launch again and the 
 container, reports again. Postgres only: a row lock held by the test keeps the report in the
 manager's hands until it is killed."""
 
-from datetime import timedelta
-
 import docker
 import psycopg
 import pytest
 from django.db import connection
 
-from apps.agents.choices import AgentStatus
 from apps.agents.labels import SESSION_LABEL
-from apps.agents.models import Agent
-from apps.agents.services import manager_token_rotate
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_request
-from tests.conftest import remove_containers_of_agent
-from tests.workers import Workers, wait_for, worker_env
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def workers(live_database_url, redis_url, docker_url, built_images):
+def on_postgres():
     if connection.vendor != "postgresql":
         pytest.fail("This test holds a Postgres row lock; run it on Postgres, as scripts/test.sh does.")
-    token = manager_token_rotate(grace=timedelta(minutes=5))
-    processes = Workers(worker_env(live_database_url, redis_url, SESSION_LAUNCH_RESEND_SECONDS="4"))
-    processes.start_manager(node="mgr-crash", concurrency=1)
-    processes.start_agent("local", docker_url, token, concurrency=2)
-    wait_for(lambda: Agent.objects.filter(hostname="local", status=AgentStatus.ONLINE).exists(), what="agent online")
-    try:
-        yield processes
-    finally:
-        processes.stop_all()
-        remove_containers_of_agent(docker_url, "local")
 
 
 def test_a_manager_killed_holding_the_agents_report_still_gets_the_session_running(
-    workers, live_database_url, alice, busybox_image, docker_url
+    on_postgres, workers, live_database_url, alice, busybox_image, docker_url
 ):
     engine = docker.DockerClient(base_url=docker_url)
     with psycopg.connect(live_database_url) as locker:
@@ -59,7 +43,7 @@ def test_a_manager_killed_holding_the_agents_report_still_gets_the_session_runni
         locker.rollback()
     assert Session.objects.get().status in SessionStatus.STARTING_UP
 
-    workers.start_manager(node="mgr-crash-2", concurrency=1)
+    workers.start_manager(node="mgr-crash-2")
     wait_for(lambda: Session.objects.get().status == SessionStatus.RUNNING, timeout=60, what="the session running")
     session.refresh_from_db()
     (container,) = engine.containers.list(all=True, filters={"label": f"{SESSION_LABEL}={session.hex_id}"})

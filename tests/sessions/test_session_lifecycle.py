@@ -314,43 +314,34 @@ def test_a_persistent_profile_keeps_the_users_files_across_sessions_and_a_reset_
 
 
 def test_daphne_killed_and_restarted_leaves_running_sessions_alone(
-    live_database_url, redis_url, docker_url, built_images, alice, busybox_image
+    platform, live_database_url, redis_url, alice, busybox_image
 ):
-    from apps.agents.services import manager_token_rotate
-    from tests.conftest import remove_containers_of_agent
+    """A second daphne beside the platform's, killed under a live desktop socket and started again."""
     from tests.servers import daphne_process, free_port
-    from tests.workers import Workers, worker_env
+    from tests.workers import worker_env
 
-    token = manager_token_rotate(grace=timedelta(minutes=5))
-    env = worker_env(live_database_url, redis_url)
-    workers = Workers(env)
-    workers.start_manager(node="mgr-d", concurrency=1)
-    workers.start_agent("local", docker_url, token, concurrency=2)
-    port = free_port()
-    try:
-        wait_for(lambda: Agent.objects.filter(hostname="local", status="online").exists(), what="agent online")
-        requested = session_request(user=alice, image=busybox_image)
-        session = wait_for_status(requested.session, SessionStatus.RUNNING)
-        header = {"Cookie": cookie_header(cookies_for(session, requested.session_token))}
-        with (
-            daphne_process(env, port) as (base_url, daphne),
-            connect(ws_url(base_url, session), origin=base_url, additional_headers=header) as websocket,
-        ):
-            stream = handshake_as_browser(websocket)
-            daphne.kill()  # SIGKILL: no clean close for anyone
-            daphne.wait(timeout=10)
-            with pytest.raises(ConnectionClosed):
-                websocket.send(b"\x01\x00ping")
-                stream.read(6)
-        # The platform's processes go on without it: the session stays running, its container up.
-        agent = Agent.objects.get(hostname="local")
-        wait_for(lambda: Agent.objects.get(pk=agent.pk).last_checkin_at > agent.last_checkin_at, what="a check-in")
-        assert status_of(session) == SessionStatus.RUNNING
-        with daphne_process(env, port) as (base_url, _daphne):  # restarted where the browser looks for it
-            assert_desktop_echoes(base_url, session, requested.session_token)
-    finally:
-        workers.stop_all()
-        remove_containers_of_agent(docker_url, "local")
+    env, port = worker_env(live_database_url, redis_url), free_port()
+    requested = session_request(user=alice, image=busybox_image)
+    session = wait_for_status(requested.session, SessionStatus.RUNNING)
+    header = {"Cookie": cookie_header(cookies_for(session, requested.session_token))}
+    with (
+        daphne_process(env, port) as (base_url, daphne),
+        connect(ws_url(base_url, session), origin=base_url, additional_headers=header) as websocket,
+    ):
+        stream = handshake_as_browser(websocket)
+        daphne.kill()  # SIGKILL: no clean close for anyone
+        daphne.wait(timeout=10)
+        with pytest.raises(ConnectionClosed):
+            websocket.send(b"\x01\x00ping")
+            stream.read(6)
+    # The platform's processes go on without it: the session stays running, its container up.
+    agent = Agent.objects.get(hostname="local")
+    wait_for(lambda: Agent.objects.get(pk=agent.pk).last_checkin_at > agent.last_checkin_at, what="a check-in")
+    assert status_of(session) == SessionStatus.RUNNING
+    with daphne_process(env, port) as (base_url, _daphne):  # restarted where the browser looks for it
+        assert_desktop_echoes(base_url, session, requested.session_token)
+    session_destroy(session=Session.objects.get(pk=session.pk))
+    wait_for_status(session, SessionStatus.DELETED)
 
 
 def test_a_staged_session_is_claimed_running_and_reached_through_the_proxy_at_once(platform, alice, busybox_image):

@@ -1,41 +1,17 @@
 """A worker killed mid-launch strands nothing: on the real broker, database and Docker engine, an
 agent worker killed right after it took a launch is restarted, and the next check-in finishes it."""
 
-from datetime import timedelta
-
 import docker
 import pytest
 
-from apps.agents.choices import AgentStatus
 from apps.agents.labels import SESSION_LABEL
 from apps.agents.models import Agent
-from apps.agents.services import manager_token_rotate
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_request
-from tests.conftest import remove_containers_of_agent
-from tests.workers import Workers, wait_for, worker_env
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def token(transactional_db) -> str:
-    return manager_token_rotate(grace=timedelta(minutes=5))
-
-
-@pytest.fixture
-def workers(live_database_url, redis_url, docker_url, built_images, token):
-    """The manager and the "local" agent; a start with no report is sent again after 4 s."""
-    processes = Workers(worker_env(live_database_url, redis_url, SESSION_LAUNCH_RESEND_SECONDS="4"))
-    processes.start_manager(node="mgr-c")
-    processes.start_agent("local", docker_url, token, concurrency=2)
-    wait_for(lambda: Agent.objects.filter(hostname="local", status=AgentStatus.ONLINE).exists(), what="agent online")
-    try:
-        yield processes
-    finally:
-        processes.stop_all()
-        remove_containers_of_agent(docker_url, "local")
 
 
 def test_an_agent_killed_right_after_it_took_a_launch_finishes_it_once_restarted(
