@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.sessions.models import PersistentProfile, Session, SessionCommand, SessionLink, ShareViewer
+from apps.sessions.models import PersistentProfile, Session, SessionCommand, SessionLink, ShareViewer, StagingPool
 
 
 @admin.register(Session)
@@ -38,3 +38,10 @@ class PersistentProfileAdmin(admin.ModelAdmin):
 
     list_display = ["owner", "image", "kind", "source", "last_used_at"]
     search_fields = ["owner__username", "source"]
+
+
+@admin.register(StagingPool)
+class StagingPoolAdmin(admin.ModelAdmin):
+    list_display = ["image", "ready_target", "max_total", "expiry_seconds", "enabled"]
+    list_filter = ["enabled"]
+    search_fields = ["image__friendly_name", "image__docker_image"]
