@@ -1,7 +1,6 @@
 """A session end to end on the real engine, broker and database: launch, reach it through the
 proxy with the API's cookies, destroy it; and the proxy refusing everyone else."""
 
-import time
 from datetime import timedelta
 
 import docker
@@ -194,39 +193,6 @@ def test_exec_command_runs_in_the_container_through_the_developer_api(platform, 
     body["exec_config"]["user"] = "root"
     response = Client().post("/api/public/exec_command_kasm", body, content_type="application/json")
     assert response.status_code == 403
-
-
-def test_exec_command_can_wait_for_the_outcome_without_holding_a_server_thread(platform, alice, busybox_image):
-    from concurrent.futures import ThreadPoolExecutor
-
-    from apps.accounts.services import api_key_create
-    from apps.sessions.api.public.formats import user_public_id
-
-    issued = api_key_create(name="exec", permissions=["sessions_modify", "sessions_view"])
-    session = wait_for_status(session_request(user=alice, image=busybox_image).session, SessionStatus.RUNNING)
-    key = {"api_key": issued.api_key.key, "api_key_secret": issued.secret}
-    body = {**key, "user_id": user_public_id(alice), "kasm_id": session.hex_id}
-
-    def run(cmd: str, wait_seconds: int) -> dict:
-        fields = {**body, "exec_config": {"cmd": cmd}, "wait_seconds": wait_seconds}
-        answer = requests.post(f"{platform}/api/public/exec_command_kasm", json=fields, timeout=30)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    done = run("sh -c 'echo waited for'", 20)  # one call, the outcome in it
-    assert (done["status"], done["exit_code"], done["output"].strip()) == ("done", 0, "waited for")
-    assert run("sleep 30", 1)["status"] == "running"  # the wait is bounded: still running, answered
-
-    finished = []
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        waiting = [pool.submit(lambda: finished.append(("exec", run("sleep 6", 2)["status"]))) for _ in range(3)]
-        time.sleep(0.5)  # the three calls are waiting now
-        listed = requests.post(f"{platform}/api/public/get_kasms", json=key, timeout=30)
-        finished.append(("get_kasms", listed.status_code))
-        for call in waiting:
-            call.result()
-    # Three calls waiting held no thread: a plain call was answered before any of them.
-    assert finished[0] == ("get_kasms", 200) and sorted(finished[1:]) == [("exec", "running")] * 3
 
 
 def test_pause_freezes_stop_exits_and_resume_makes_it_reachable_again(platform, alice, busybox_image, docker_url):

@@ -8,14 +8,11 @@ that cannot be reached is a JSON 503.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from asgiref.sync import sync_to_async
 from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -31,20 +28,7 @@ from apps.sessions.services import PolicyRefusal, SessionLimitReached
 
 logger = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.1
-
-
-@dataclass(frozen=True)
-class Awaited:
-    """A handler's answer that is worth waiting for: `poll()` returns it once it is there (None
-    until then); after `seconds`, the call answers `pending` instead."""
-
-    poll: Callable[[], dict | None]
-    seconds: float
-    pending: dict
-
-
-Handler = Callable[[ApiKey, dict], dict | HttpResponse | Awaited]
+Handler = Callable[[ApiKey, dict], dict | HttpResponse]
 # Calls that manage users and groups: a key created for one user (`--user`) makes none of them.
 MANAGEMENT = (P.USERS_VIEW, P.USERS_MODIFY, P.GROUPS_VIEW, P.GROUPS_MODIFY)
 CALLS: dict[str, tuple[P, Handler]] = {}
@@ -61,28 +45,12 @@ def call(name: str, permission: P):
 
 
 @csrf_exempt
-async def public_api(request, name: str):
-    """One Developer API call. The call itself runs as sync code; an answer worth waiting for is
-    polled from here, so a waiting call holds no thread, only its socket."""
-    answer = await sync_to_async(_database_reached)(_public_api_call, request, name)
-    if not isinstance(answer, Awaited):
-        return answer
-    deadline = asyncio.get_running_loop().time() + answer.seconds
-    while True:
-        done = await sync_to_async(_database_reached)(answer.poll)
-        if done is not None:
-            return done if isinstance(done, HttpResponse) else JsonResponse(done)
-        if asyncio.get_running_loop().time() >= deadline:
-            return JsonResponse(answer.pending)
-        await asyncio.sleep(POLL_SECONDS)
-
-
-def _database_reached(function, *args):
-    """A database that cannot be reached is a JSON 503, never an HTML page."""
+def public_api(request, name: str):
+    """One Developer API call; a database that cannot be reached is a JSON 503, never an HTML page."""
     try:
-        return function(*args)
+        return _public_api_call(request, name)
     except DatabaseError:
-        logger.exception("A Developer API call failed on the database")
+        logger.exception("Developer API call %s failed on the database", name)
         return _error(503, "The platform's database is unreachable right now; try again in a few seconds.")
 
 
@@ -131,10 +99,10 @@ def _public_api_call(request, name: str):
             actor=api_key.owner,
             address=client_address(request.META),
         )
-    return answer if isinstance(answer, HttpResponse | Awaited) else JsonResponse(answer)
+    return answer if isinstance(answer, HttpResponse) else JsonResponse(answer)
 
 
-def _audit_target(body: dict, answer: dict | HttpResponse | Awaited) -> str:
+def _audit_target(body: dict, answer: dict | HttpResponse) -> str:
     """What a write acted on, for the audit trail: a session, a user, a group or an image."""
     answered_user = answer.get("user") if isinstance(answer, dict) else None
     for source in (body, body.get("target_user"), body.get("target_group"), answered_user):

@@ -17,7 +17,7 @@ from apps.agents.models import AgentStat
 from apps.common.errors import ApplicationError
 from apps.images.models import Image
 from apps.sessions.api.public import formats as fmt
-from apps.sessions.api.public.dispatch import Awaited, call
+from apps.sessions.api.public.dispatch import call
 from apps.sessions.api.public.inputs import ApiError, Flag, Input, JsonObject, PublicId, Text, WholeNumber, validated
 from apps.sessions.api.public.lookups import acting_user, session_of
 from apps.sessions.choices import SessionStatus
@@ -85,12 +85,8 @@ class ExecConfig(Input):
     privileged = Flag(default=False)
 
 
-MAX_EXEC_WAIT_SECONDS = 60
-
-
 class ExecCommand(KasmOfUser):
     exec_config = ExecConfig()
-    wait_seconds = WholeNumber(default=0)  # ours: wait up to this long for the command to end
 
 
 class ExecCommandOutcome(KasmOfUser):
@@ -323,12 +319,10 @@ def join_kasm(api_key: ApiKey, body: dict) -> dict:
 
 
 @call("exec_command_kasm", P.SESSIONS_MODIFY)
-def exec_command_kasm(api_key: ApiKey, body: dict) -> dict | Awaited:
-    """Starts the command and answers at once, or when it ends within `wait_seconds`;
-    get_exec_command_kasm reads how it ends."""
+def exec_command_kasm(api_key: ApiKey, body: dict) -> dict:
+    """Starts the command and answers at once; its outcome is stored on its row, which
+    get_exec_command_kasm reads (a client polls that, holding no server thread while it waits)."""
     given = validated(ExecCommand, body)
-    if not 0 <= given["wait_seconds"] <= MAX_EXEC_WAIT_SECONDS:
-        raise ApiError(400, f"Field 'wait_seconds' is from 0 to {MAX_EXEC_WAIT_SECONDS}.")
     session = session_of(given["kasm_id"], acting_user(api_key, given["user_id"]))
     command = dict(given["exec_config"])
     global_admin = api_key.has_permission(P.GLOBAL_ADMIN)
@@ -339,15 +333,7 @@ def exec_command_kasm(api_key: ApiKey, body: dict) -> dict | Awaited:
     if session.status != SessionStatus.RUNNING:
         raise ApiError(409, f"The session is {session.status}; commands run in running sessions only.")
     started = session_command_start(session=session, exec_config=command)
-    answer = {"kasm": fmt.kasm_dict(session), **fmt.command_dict(started)}
-    if not given["wait_seconds"]:
-        return answer
-
-    def ended() -> dict | None:
-        command = SessionCommand.objects.get(pk=started.pk)
-        return None if command.finished_at is None else {**answer, **fmt.command_dict(command)}
-
-    return Awaited(poll=ended, seconds=given["wait_seconds"], pending=answer)
+    return {"kasm": fmt.kasm_dict(session), **fmt.command_dict(started)}
 
 
 @call("get_exec_command_kasm", P.SESSIONS_VIEW)
