@@ -279,7 +279,6 @@ def user_password_reset(*, user, password: str = "") -> str:
 def user_logout_everywhere(*, user) -> int:
     """End every web login of `user`, and (by signal) their session tokens and open sockets."""
     ended, _ = WebLogin.objects.filter(user_id=user.pk, expire_date__gt=timezone.now()).delete()
-    WebLogin.objects.filter(user_id=user.pk).delete()  # expired ones, too: nothing of theirs is left
     user_logged_out_everywhere.send(sender=user.__class__, user=user)
     return ended
 

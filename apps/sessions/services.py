@@ -96,24 +96,18 @@ def session_request(
     now = timezone.now()
     token = generate_secret()
     expires_at = now + timedelta(seconds=min(policy.keepalive_expiration, policy.session_lifetime))
-    # A staged session serves a request that asks nothing a running container cannot take.
-    stageable = not (
-        kasm_url or shared or image.persistent_profile_path or session_mapping_specs(user=user, image=image)
-    )
     with transaction.atomic():
         Profile.objects.select_for_update().filter(user=user).first()  # one request per user at a time
         session_limits_check(user=user, image=image, policy=policy)
-        if stageable:
+        # A staged session serves a request that asks nothing a running container cannot take.
+        staged = None
+        if not (kasm_url or shared):
             staged = staged_session_claim(
                 user=user, image=image, environment=environment, token_hash=hash_secret(token), expires_at=expires_at
             )
-            if staged is not None:
-                push_after_commit(
-                    group=user_group(user.pk),
-                    topic=TOPIC_SESSION_STATUS,
-                    payload={"kasm_id": staged.hex_id, "status": staged.status, "message": ""},
-                )
-                return RequestedSession(session=staged, session_token=token)
+        if staged is not None:
+            _status_pushed(staged)
+            return RequestedSession(session=staged, session_token=token)
         agent = session_place(image)
         persistent_profile, reset = session_profile_claim(user=user, image=image, agent_id=agent.pk, mode=profile_mode)
         session = Session.objects.create(
@@ -227,12 +221,17 @@ def _transition(session: Session, *, to: str, allowed_from: Collection[str], **f
         session.status = to
         for name, value in fields.items():
             setattr(session, name, value)
-        push_after_commit(
-            group=user_group(session.owner_id),
-            topic=TOPIC_SESSION_STATUS,
-            payload={"kasm_id": session.hex_id, "status": to, "message": session.status_message},
-        )
+        _status_pushed(session)
     return bool(updated)
+
+
+def _status_pushed(session: Session) -> None:
+    """Tell the owner's pages the session's status and its reason, once the change is committed."""
+    push_after_commit(
+        group=user_group(session.owner_id),
+        topic=TOPIC_SESSION_STATUS,
+        payload={"kasm_id": session.hex_id, "status": session.status, "message": session.status_message},
+    )
 
 
 def _release(session: Session) -> None:

@@ -32,6 +32,7 @@ from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.container_environment import container_environment
 from apps.sessions.models import Session, StagingPool
+from apps.sessions.profiles import session_mapping_specs
 from apps.sessions.scheduler import NoCapacity, session_place
 
 logger = logging.getLogger(__name__)
@@ -102,12 +103,16 @@ def staged_environment() -> dict:
 
 
 def staged_session_claim(*, user, image: Image, environment: dict, token_hash: str, expires_at) -> Session | None:
-    """A ready staged session of `image` made `user`'s, or None (none ready, or another request took
-    each one first). The caller has checked that the request can be served by a running container."""
+    """A ready staged session of `image` made `user`'s, or None: none ready, another request took
+    each one first, or the request needs what a running container cannot take (another
+    environment, a persistent profile, volume mappings). The caller rules out a start URL and a share."""
     if environment != staged_environment():
         return None
     ready = Session.objects.filter(image=image, staged_pool__isnull=False, status=SessionStatus.RUNNING)
-    for pk in ready.order_by("created_at").values_list("pk", flat=True)[:CLAIM_CANDIDATES]:
+    candidates = list(ready.order_by("created_at").values_list("pk", flat=True)[:CLAIM_CANDIDATES])
+    if not candidates or image.persistent_profile_path or session_mapping_specs(user=user, image=image):
+        return None  # the mounts are looked up only when a staged session could serve the request
+    for pk in candidates:
         claimed = Session.objects.filter(pk=pk, staged_pool__isnull=False, status=SessionStatus.RUNNING).update(
             owner=user,
             staged_pool=None,
@@ -122,12 +127,11 @@ def staged_session_claim(*, user, image: Image, environment: dict, token_hash: s
 
 def staging_pools_with_counts():
     """Every pool with its `ready` (running) and `starting` staged sessions counted."""
-    staged = Q(sessions__staged_pool__isnull=False)
     return (
         StagingPool.objects.select_related("image")
         .annotate(
-            ready=Count("sessions", filter=staged & Q(sessions__status=SessionStatus.RUNNING)),
-            starting=Count("sessions", filter=staged & Q(sessions__status__in=SessionStatus.STARTING_UP)),
+            ready=Count("sessions", filter=Q(sessions__status=SessionStatus.RUNNING)),
+            starting=Count("sessions", filter=Q(sessions__status__in=SessionStatus.STARTING_UP)),
         )
         .order_by("image__friendly_name")
     )

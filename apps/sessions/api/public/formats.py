@@ -7,7 +7,7 @@ from datetime import datetime
 from django.contrib.auth.models import Group
 
 from apps.accounts.models import GroupPolicy, group_public_id_for
-from apps.accounts.services import profile_for_user
+from apps.accounts.services import ATTRIBUTE_FIELDS, profile_for_user
 from apps.agents.models import Agent, Zone
 from apps.images.choices import CpuAllocationMethod
 from apps.images.models import Image
@@ -126,17 +126,13 @@ def group_detail_dict(group: Group, policy: GroupPolicy) -> dict:
 
 def attributes_dict(user) -> dict:
     profile = profile_for_user(user=user)
+    attributes = {name: getattr(profile, field) for name, field in ATTRIBUTE_FIELDS.items()}
+    default_image = attributes["default_image"]
     return {
         "user_attributes_id": profile.hex_id,
         "user_id": profile.hex_id,
-        "ssh_public_key": profile.ssh_public_key,
-        "show_tips": profile.show_tips,
-        "theme": profile.theme,
-        "preferred_language": profile.language,
-        "preferred_timezone": profile.timezone,
-        "toggle_control_panel": profile.toggle_control_panel,
-        "default_image": profile.default_image.hex if profile.default_image else None,
-        "auto_login_kasm": profile.auto_login_kasm,
+        **attributes,
+        "default_image": default_image.hex if default_image else None,
     }
 
 

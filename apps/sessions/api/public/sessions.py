@@ -94,7 +94,11 @@ class ExecCommandOutcome(KasmOfUser):
 
 
 def _own_session(api_key: ApiKey, body: dict) -> Session:
-    given = validated(KasmOfUser, body)
+    return _named_session(api_key, validated(KasmOfUser, body))
+
+
+def _named_session(api_key: ApiKey, given: dict) -> Session:
+    """The session a checked body names by kasm_id, which must be its user_id's."""
     return session_of(given["kasm_id"], acting_user(api_key, given["user_id"]))
 
 
@@ -189,7 +193,7 @@ def _live_sessions(*, owner_id) -> dict:
 def get_kasm_screenshot(api_key: ApiKey, body: dict) -> HttpResponse:
     """The desktop as image/jpeg, `width` pixels wide (default: the desktop's own width)."""
     given = validated(Screenshot, body)
-    session = session_of(given["kasm_id"], acting_user(api_key, given["user_id"]))
+    session = _named_session(api_key, given)
     width = given.get("width")
     if width is not None and not 1 <= width <= MAX_SCREENSHOT_WIDTH:
         raise ApiError(400, f"Field 'width' is from 1 to {MAX_SCREENSHOT_WIDTH} pixels.")
@@ -323,7 +327,7 @@ def exec_command_kasm(api_key: ApiKey, body: dict) -> dict:
     """Starts the command and answers at once; its outcome is stored on its row, which
     get_exec_command_kasm reads (a client polls that, holding no server thread while it waits)."""
     given = validated(ExecCommand, body)
-    session = session_of(given["kasm_id"], acting_user(api_key, given["user_id"]))
+    session = _named_session(api_key, given)
     command = dict(given["exec_config"])
     global_admin = api_key.has_permission(P.GLOBAL_ADMIN)
     if command["privileged"] and not global_admin:
@@ -340,7 +344,7 @@ def exec_command_kasm(api_key: ApiKey, body: dict) -> dict:
 def get_exec_command_kasm(api_key: ApiKey, body: dict) -> dict:
     """Ours, beside Kasm's calls: how a command exec_command_kasm started is doing, or how it ended."""
     given = validated(ExecCommandOutcome, body)
-    session = session_of(given["kasm_id"], acting_user(api_key, given["user_id"]))
+    session = _named_session(api_key, given)
     command = SessionCommand.objects.filter(pk=given["exec_id"], session=session).first()
     if command is None:
         raise ApiError(404, f"No command with exec_id '{given['exec_id'].hex}' in this session.")
