@@ -2,7 +2,8 @@
 
 from django.dispatch import Signal
 
-# Sent inside the check-in transaction. kwargs: agent, containers (list of SessionContainer).
-agent_checked_in = Signal()
+# Sent inside the check-in transaction, once per batch of check-ins. kwargs: reports, a list of
+# (agent, containers: list of SessionContainer) for the approved agents that checked in.
+agents_checked_in = Signal()
 # Sent when an agent missed its check-ins and was marked offline. kwargs: agent.
 agent_went_offline = Signal()

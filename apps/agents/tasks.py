@@ -5,6 +5,7 @@ import logging
 
 from celery import shared_task
 
+from apps.agents.checkin_queue import checkins_drain
 from apps.agents.host_report import host_report_from_message
 from apps.agents.services import (
     AgentRefused,
@@ -19,8 +20,15 @@ from apps.agents.services import (
 logger = logging.getLogger(__name__)
 
 
+@shared_task(name="agents.checkins_drain", time_limit=120, ignore_result=True)
+def agents_checkins_drain_task() -> None:
+    """Record the check-ins agents queued (see checkin_queue)."""
+    checkins_drain()
+
+
 @shared_task(name="agents.checkin", time_limit=30, ignore_result=True)
 def agent_checkin_task(token: str, credential: str, message: dict) -> None:
+    """One check-in as a task: how agents of the previous release check in until upgraded."""
     try:
         agent_checkin(token=token, credential=credential, report=host_report_from_message(message))
     except ValueError as error:

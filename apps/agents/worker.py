@@ -20,11 +20,12 @@ checkin_interval = multiprocessing.Value("i", 0, lock=False)
 
 def send_checkin() -> None:
     from django.conf import settings
+    from redis.exceptions import RedisError
 
+    from apps.agents.checkin_queue import checkin_send
     from apps.agents.host_report import host_report_collect
     from apps.agents.identity import manager_token_for_checkin
     from apps.agents.runtime.docker import DockerError
-    from apps.common.queues import task_enqueue
 
     try:
         report = host_report_collect(
@@ -36,7 +37,10 @@ def send_checkin() -> None:
     except DockerError as error:
         logger.error("Check-in skipped: %s", error)  # the manager will see this agent go offline
         return
-    task_enqueue("agents.checkin", manager_token_for_checkin(), settings.AGENT_CREDENTIAL, report.as_message())
+    try:
+        checkin_send(manager_token_for_checkin(), settings.AGENT_CREDENTIAL, report.as_message())
+    except RedisError as error:
+        logger.error("Check-in not sent (Redis unreachable): %s", error)  # the next tick tries again
 
 
 def prepare_session_network() -> None:

@@ -394,8 +394,8 @@ RECONCILE_FIELDS = (
 )
 
 
-def sessions_reconcile(*, agent: Agent, containers: list, now: datetime | None = None) -> None:
-    """Compare what the agent runs with the database, both ways, and finish what was started.
+def sessions_reconcile(*, reports: list[tuple[Agent, list]], now: datetime | None = None) -> None:
+    """Compare what each agent runs with the database, both ways, and finish what was started.
 
     - A running session whose container vanished goes to error (capacity released); one whose
       container exited is started again or goes to error, per SESSION_RESTARTS_ALLOWED.
@@ -406,14 +406,26 @@ def sessions_reconcile(*, agent: Agent, containers: list, now: datetime | None =
     - A container with our labels that belongs to no session holding capacity is removed once it has
       been seen for the grace period (so one whose session is still being recorded is not removed).
     - A note that the agent was offline is cleared now that it checks in.
+
+    `reports`: (agent, its reported containers) per check-in of a batch; the sessions of all of
+    them are read in one query.
     """
-    if not containers and not agent.reserved_sessions:
-        return  # nothing runs there and nothing should: the common case costs no query
+    # An agent where nothing runs and nothing should costs nothing: the common case of an idle host.
+    reports = [(agent, containers) for agent, containers in reports if containers or agent.reserved_sessions]
+    if not reports:
+        return
     now = now or timezone.now()
-    reported = {_as_uuid(c.session_id): c for c in containers}
     # Every check-in reads these rows: only what the checks need (a session acted on loads the rest).
-    rows = Session.objects.filter(agent=agent, status__in=SessionStatus.HOLDING).only(*RECONCILE_FIELDS)
-    holding = {session.pk: session for session in rows}
+    rows = Session.objects.filter(agent__in=[agent.pk for agent, _ in reports], status__in=SessionStatus.HOLDING)
+    holding_by_agent: dict = {}
+    for session in rows.only(*RECONCILE_FIELDS):
+        holding_by_agent.setdefault(session.agent_id, {})[session.pk] = session
+    for agent, containers in reports:
+        _reconcile_agent(agent, containers, holding_by_agent.get(agent.pk, {}), now)
+
+
+def _reconcile_agent(agent: Agent, containers: list, holding: dict, now: datetime) -> None:
+    reported = {_as_uuid(c.session_id): c for c in containers}
     for session_id, session in holding.items():
         session.agent = agent
         _reconcile_one(session, reported.get(session_id), now)

@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from apps.accounts.models import Profile
 from apps.accounts.services import user_deleting, user_logged_out_everywhere
-from apps.agents.signals import agent_checked_in, agent_went_offline
+from apps.agents.signals import agent_went_offline, agents_checked_in
 from apps.images.services import image_deleting
 from apps.sessions.services import (
     sessions_destroy_for_deleted_image,
@@ -17,9 +17,9 @@ from apps.sessions.services import (
 )
 
 
-@receiver(agent_checked_in, dispatch_uid="sessions_reconcile_on_checkin")
-def reconcile_on_checkin(sender, agent, containers, **kwargs) -> None:
-    sessions_reconcile(agent=agent, containers=containers)
+@receiver(agents_checked_in, dispatch_uid="sessions_reconcile_on_checkin")
+def reconcile_on_checkin(sender, reports, **kwargs) -> None:
+    sessions_reconcile(reports=reports)
 
 
 @receiver(agent_went_offline, dispatch_uid="sessions_flag_on_agent_offline")

@@ -51,4 +51,5 @@ const refresh = throttled(async () => {
   document.getElementById("cpu-caption").textContent = fresh.cpu.caption;
   document.getElementById("memory-caption").textContent = fresh.memory.caption;
 });
-onLiveUpdate("agent.", (message) => { if (message.payload.agent === agentId) refresh(); });
+// Check-ins come as one push per batch, naming its agents; other agent news names one.
+onLiveUpdate("agent.", ({ payload }) => { if (payload.agent === agentId || payload.agents?.includes(agentId)) refresh(); });

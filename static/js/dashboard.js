@@ -65,4 +65,5 @@ agentSelect.addEventListener("change", loadShown);
 hoursSelect.addEventListener("change", loadShown);
 loadShown();
 const refresh = throttled(load, 2000);
-onLiveUpdate("agent.checkin", (message) => { if (message.payload.agent === agentSelect.value) refresh(); });
+// One push per batch of check-ins, naming the agents in it.
+onLiveUpdate("agent.checkin", (message) => { if (message.payload.agents.includes(agentSelect.value)) refresh(); });

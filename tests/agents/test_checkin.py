@@ -15,7 +15,7 @@ from apps.agents.services import (
     agents_mark_offline,
     manager_token_rotate,
 )
-from apps.agents.signals import agent_checked_in, agent_went_offline
+from apps.agents.signals import agent_went_offline, agents_checked_in
 from tests.agents.factories import CREDENTIAL, gpu, host_report, session_container
 
 pytestmark = pytest.mark.django_db
@@ -61,12 +61,14 @@ def test_checkin_updates_gpus_added_changed_and_removed(token):
 
 def test_checkin_tells_the_apps_above_which_containers_run(token):
     received = []
-    agent_checked_in.connect(lambda **kwargs: received.append(kwargs), weak=False, dispatch_uid="test-receiver")
+    agents_checked_in.connect(lambda **kwargs: received.append(kwargs), weak=False, dispatch_uid="test-receiver")
     try:
         agent_checkin(credential=CREDENTIAL, token=token, report=host_report(containers=[session_container("b" * 32)]))
     finally:
-        agent_checked_in.disconnect(dispatch_uid="test-receiver")
-    assert received[0]["containers"][0].session_id == "b" * 32
+        agents_checked_in.disconnect(dispatch_uid="test-receiver")
+    [(agent, containers)] = received[0]["reports"]
+    assert agent.hostname == "agent-1"
+    assert containers[0].session_id == "b" * 32
 
 
 def test_agent_goes_offline_after_missed_checkins_and_back_online(token, settings):
@@ -148,7 +150,7 @@ def test_a_report_survives_the_trip_as_a_message():
 
 def test_containers_of_another_installation_or_agent_are_not_reconciled(token):
     received = []
-    agent_checked_in.connect(lambda **kwargs: received.append(kwargs), weak=False, dispatch_uid="test-receiver")
+    agents_checked_in.connect(lambda **kwargs: received.append(kwargs), weak=False, dispatch_uid="test-receiver")
     containers = [
         session_container("a" * 32),
         session_container("b" * 32, installation="f" * 32),
@@ -158,6 +160,7 @@ def test_containers_of_another_installation_or_agent_are_not_reconciled(token):
     try:
         agent = agent_checkin(credential=CREDENTIAL, token=token, report=host_report(containers=containers))
     finally:
-        agent_checked_in.disconnect(dispatch_uid="test-receiver")
-    assert [c.session_id for c in received[0]["containers"]] == ["a" * 32, "d" * 32]
+        agents_checked_in.disconnect(dispatch_uid="test-receiver")
+    [(_, reported)] = received[0]["reports"]
+    assert [c.session_id for c in reported] == ["a" * 32, "d" * 32]
     assert agent.session_containers == ["a" * 32, "d" * 32]
