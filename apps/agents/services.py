@@ -172,7 +172,8 @@ def _checkin_fields_write(agents: list[Agent]) -> None:
     fields = [Agent._meta.get_field(name) for name in CHECKIN_FIELDS]
     primary_key = Agent._meta.pk
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    statement = f"UPDATE {quote(Agent._meta.db_table)} SET {assignments} WHERE {quote(primary_key.column)} = %s"
+    # Only the model's own column names are formatted in; every value is a parameter.
+    statement = f"UPDATE {quote(Agent._meta.db_table)} SET {assignments} WHERE {quote(primary_key.column)} = %s"  # noqa: S608
     rows = [
         [field.get_db_prep_save(getattr(agent, field.attname), connection) for field in fields]
         + [primary_key.get_db_prep_value(agent.pk, connection)]
