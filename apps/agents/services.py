@@ -19,7 +19,7 @@ from apps.agents.choices import AgentImageStatus, AgentStatus
 from apps.agents.host_report import HostReport
 from apps.agents.models import Agent, AgentImage, AgentStat, Gpu, ManagerToken
 from apps.agents.selectors import agent_capacity, agent_reserved, agents_online, image_sync_plan
-from apps.agents.signals import agent_went_offline, agents_checked_in
+from apps.agents.signals import agents_checked_in, agents_went_offline
 from apps.common.errors import ApplicationError
 from apps.common.hashing import generate_secret, hash_secret, secret_matches
 from apps.common.installation import installation_id
@@ -307,23 +307,27 @@ def agents_checkin_interval_changed(seconds: int) -> None:
         agent_checkin_interval_send(agent, seconds)
 
 
+@transaction.atomic
 def agents_mark_offline(*, now: datetime | None = None) -> list[Agent]:
-    """Mark offline every online agent that missed its last K check-ins; tell the apps above."""
+    """Mark offline every online agent that missed its last K check-ins, in one UPDATE; tell the
+    apps above once for all of them. An agent whose check-in is being recorded (its row locked)
+    is skipped: it is not silent."""
     now = now or timezone.now()
     interval, missed = runtime_settings("AGENT_CHECKIN_INTERVAL", "AGENT_OFFLINE_AFTER_MISSED_CHECKINS")
-    silence = timedelta(seconds=interval * missed)
-    went_offline = []
-    for agent in Agent.objects.filter(status=AgentStatus.ONLINE, last_checkin_at__lt=now - silence):
-        # Conditional update: a check-in that lands meanwhile wins, and the agent stays online.
-        updated = Agent.objects.filter(pk=agent.pk, status=AgentStatus.ONLINE, last_checkin_at=agent.last_checkin_at)
-        if updated.update(status=AgentStatus.OFFLINE):
-            agent.status = AgentStatus.OFFLINE
-            logger.warning(
-                "Agent %s missed its check-ins since %s; marked offline", agent.hostname, agent.last_checkin_at
-            )
-            agent_went_offline.send(sender=Agent, agent=agent)
-            push_after_commit(group=CONSOLE_GROUP, topic="agent.offline", payload={"agent": agent.hex_id})
-            went_offline.append(agent)
+    silent = Agent.objects.select_for_update(skip_locked=True).filter(
+        status=AgentStatus.ONLINE, last_checkin_at__lt=now - timedelta(seconds=interval * missed)
+    )
+    went_offline = list(silent.only("id", "hostname", "last_checkin_at", "status"))
+    if not went_offline:
+        return []
+    Agent.objects.filter(pk__in=[agent.pk for agent in went_offline]).update(status=AgentStatus.OFFLINE)
+    for agent in went_offline:
+        agent.status = AgentStatus.OFFLINE
+        logger.warning("Agent %s missed its check-ins since %s; marked offline", agent.hostname, agent.last_checkin_at)
+    agents_went_offline.send(sender=Agent, agents=went_offline)
+    push_after_commit(
+        group=CONSOLE_GROUP, topic="agent.offline", payload={"agents": [agent.hex_id for agent in went_offline]}
+    )
     return went_offline
 
 

@@ -5,5 +5,6 @@ from django.dispatch import Signal
 # Sent inside the check-in transaction, once per batch of check-ins. kwargs: reports, a list of
 # (agent, containers: list of SessionContainer) for the approved agents that checked in.
 agents_checked_in = Signal()
-# Sent when an agent missed its check-ins and was marked offline. kwargs: agent.
-agent_went_offline = Signal()
+# Sent inside the offline sweep's transaction for the agents that missed their check-ins and
+# were marked offline. kwargs: agents (id, hostname and last_checkin_at loaded).
+agents_went_offline = Signal()

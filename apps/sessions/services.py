@@ -13,6 +13,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from apps.accounts.group_settings import UserPolicy
@@ -538,12 +540,17 @@ def user_access_revoke(*, user_id: int) -> None:
     push_after_commit(group=user_group(user_id), topic=TOPIC_ACCESS_REVOKED, payload={"user_id": user_id})
 
 
+OFFLINE_MESSAGE = ("Agent '", "' is offline; the session may be unreachable.")  # around the agent's name
+
+
 def offline_message(agent: Agent) -> str:
-    return f"Agent '{agent.hostname}' is offline; the session may be unreachable."
+    return agent.hostname.join(OFFLINE_MESSAGE)
 
 
-def sessions_flag_agent_offline(*, agent: Agent) -> int:
-    """Sessions on an agent that went silent keep their state but say so (until it checks in again)."""
-    return Session.objects.filter(agent=agent, status__in=SessionStatus.LIVE).update(
-        status_message=offline_message(agent)
+def sessions_flag_agents_offline(*, agents: list[Agent]) -> int:
+    """Sessions on agents that went silent keep their state but say so (until each checks in
+    again): one UPDATE, each session's message naming its own agent."""
+    hostname = Subquery(Agent.objects.filter(pk=OuterRef("agent_id")).values("hostname")[:1])
+    return Session.objects.filter(agent__in=[agent.pk for agent in agents], status__in=SessionStatus.LIVE).update(
+        status_message=Concat(Value(OFFLINE_MESSAGE[0]), hostname, Value(OFFLINE_MESSAGE[1]))
     )

@@ -6,12 +6,12 @@ from django.dispatch import receiver
 
 from apps.accounts.models import Profile
 from apps.accounts.services import user_deleting, user_logged_out_everywhere
-from apps.agents.signals import agent_went_offline, agents_checked_in
+from apps.agents.signals import agents_checked_in, agents_went_offline
 from apps.images.services import image_deleting
 from apps.sessions.services import (
     sessions_destroy_for_deleted_image,
     sessions_destroy_for_deleted_user,
-    sessions_flag_agent_offline,
+    sessions_flag_agents_offline,
     sessions_reconcile,
     user_access_revoke,
 )
@@ -22,9 +22,9 @@ def reconcile_on_checkin(sender, reports, **kwargs) -> None:
     sessions_reconcile(reports=reports)
 
 
-@receiver(agent_went_offline, dispatch_uid="sessions_flag_on_agent_offline")
-def flag_on_agent_offline(sender, agent, **kwargs) -> None:
-    sessions_flag_agent_offline(agent=agent)
+@receiver(agents_went_offline, dispatch_uid="sessions_flag_on_agent_offline")
+def flag_on_agent_offline(sender, agents, **kwargs) -> None:
+    sessions_flag_agents_offline(agents=agents)
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="sessions_revoke_on_disable")

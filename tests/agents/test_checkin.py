@@ -15,7 +15,7 @@ from apps.agents.services import (
     agents_mark_offline,
     manager_token_rotate,
 )
-from apps.agents.signals import agent_went_offline, agents_checked_in
+from apps.agents.signals import agents_checked_in, agents_went_offline
 from tests.agents.factories import CREDENTIAL, gpu, host_report, session_container
 
 pytestmark = pytest.mark.django_db
@@ -76,13 +76,15 @@ def test_agent_goes_offline_after_missed_checkins_and_back_online(token, setting
     start = timezone.now()
     agent_checkin(credential=CREDENTIAL, token=token, report=host_report(), now=start)
     offline = []
-    agent_went_offline.connect(lambda agent, **_: offline.append(agent.hostname), weak=False, dispatch_uid="t")
+    agents_went_offline.connect(
+        lambda agents, **_: offline.extend(a.hostname for a in agents), weak=False, dispatch_uid="t"
+    )
     try:
         assert agents_mark_offline(now=start + timedelta(seconds=89)) == []
         assert [a.hostname for a in agents_mark_offline(now=start + timedelta(seconds=91))] == ["agent-1"]
         assert agents_mark_offline(now=start + timedelta(seconds=200)) == []
     finally:
-        agent_went_offline.disconnect(dispatch_uid="t")
+        agents_went_offline.disconnect(dispatch_uid="t")
     assert offline == ["agent-1"] and Agent.objects.get().status == AgentStatus.OFFLINE
     agent_checkin(credential=CREDENTIAL, token=token, report=host_report(), now=start + timedelta(seconds=300))
     assert Agent.objects.get().status == AgentStatus.ONLINE

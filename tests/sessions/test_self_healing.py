@@ -9,7 +9,10 @@ from django.core.cache import cache
 from django.db import OperationalError
 from django.utils import timezone
 
+from apps.agents.choices import AgentStatus
 from apps.agents.identity import agent_identity
+from apps.agents.models import Agent
+from apps.agents.services import agents_mark_offline
 from apps.common.runtime_settings import runtime_settings_save
 from apps.common.units import GIB
 from apps.images.models import Image
@@ -22,7 +25,7 @@ from apps.sessions.services import (
     session_launch_spec,
     session_mark_running,
     session_request,
-    sessions_flag_agent_offline,
+    sessions_flag_agents_offline,
     sessions_reconcile,
     sessions_stalled_fail,
 )
@@ -157,11 +160,26 @@ def test_a_deleting_session_whose_container_is_gone_is_deleted_after_a_while(ali
     assert (host.reserved_cores, host.reserved_sessions) == (0, 0)
 
 
+def test_one_offline_sweep_flags_the_sessions_of_each_silent_agent_with_its_name(alice, image, settings):
+    settings.AGENT_CHECKIN_INTERVAL, settings.AGENT_OFFLINE_AFTER_MISSED_CHECKINS = 30, 3
+    silent = timezone.now() - timedelta(minutes=5)
+    hosts = [agent(name, last_checkin_at=silent) for name in ("host-a", "host-b")]
+    agent("host-c", last_checkin_at=timezone.now())
+    for host in hosts:
+        Session.objects.create(owner=alice, image=image, agent=host, status=SessionStatus.RUNNING)
+    assert sorted(a.hostname for a in agents_mark_offline()) == ["host-a", "host-b"]
+    assert dict(Session.objects.values_list("agent__hostname", "status_message")) == {
+        "host-a": "Agent 'host-a' is offline; the session may be unreachable.",
+        "host-b": "Agent 'host-b' is offline; the session may be unreachable.",
+    }
+    assert Agent.objects.get(hostname="host-c").status == AgentStatus.ONLINE
+
+
 def test_the_offline_note_goes_when_the_agent_checks_in_again(alice, image, sent):
     host = agent()
     session = launched(alice, image)
     session_mark_running(session=session, container_id="c" * 64, host_port=40000)
-    sessions_flag_agent_offline(agent=host)
+    sessions_flag_agents_offline(agents=[host])
     assert "offline" in Session.objects.get().status_message
     host.refresh_from_db()
     sessions_reconcile(reports=[(host, [session_container(session.hex_id)])])
