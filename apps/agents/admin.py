@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.agents.models import Agent, AgentImage, AgentStat, Gpu, ManagerToken, Zone
+from apps.agents.models import Agent, AgentImage, AgentStat, AgentStatHour, Gpu, ManagerToken, Zone
 
 
 @admin.register(Zone)
@@ -28,6 +28,13 @@ class AgentStatAdmin(admin.ModelAdmin):
     list_filter = ["agent"]
     search_fields = ["agent__hostname"]
     date_hierarchy = "recorded_at"
+
+
+@admin.register(AgentStatHour)
+class AgentStatHourAdmin(admin.ModelAdmin):
+    list_display = ["agent", "hour", "samples", "cpu_percent", "memory_used", "disk_used"]
+    search_fields = ["agent__hostname"]
+    date_hierarchy = "hour"
 
 
 @admin.register(Gpu)

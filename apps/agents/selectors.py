@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.agents.capacity import AgentCapacity, Resources, allocation_summary
 from apps.agents.choices import AgentImageStatus, AgentStatus
 from apps.agents.image_sync import ImageSyncPlan
-from apps.agents.models import Agent, AgentImage, AgentStat, ManagerToken
+from apps.agents.models import Agent, AgentImage, AgentStat, AgentStatHour, ManagerToken
 from apps.common.units import GIB
 from apps.images.models import Image
 
@@ -118,23 +118,28 @@ HISTORY_POINTS = 240  # a chart's width in points: more would not be seen, only 
 
 
 def agent_stat_series(agent: Agent, *, since: datetime, now: datetime | None = None) -> dict:
-    """History for the dashboard charts, averaged into at most HISTORY_POINTS equal buckets (a week
-    of 30-second check-ins is 20,160 rows): each bucket's start, CPU %, memory and disk used
-    (bytes), and the latest memory and disk totals, which the charts use as their axes' top."""
+    """History for the dashboard charts, averaged into at most HISTORY_POINTS equal buckets: each
+    bucket's start, CPU %, memory and disk used (bytes), and the latest memory and disk totals,
+    which the charts use as their axes' top. Hours already averaged (AgentStatHour) are read as
+    one row each, the rest as check-ins: a week is 168 rows and a day's check-ins, not 20,160."""
     now = now or timezone.now()
     bucket = max((now - since).total_seconds() / HISTORY_POINTS, 1)
-    rows = AgentStat.objects.filter(agent=agent, recorded_at__gte=since).order_by("recorded_at")
+    hourly = AgentStatHour.objects.filter(agent=agent, hour__gte=since).order_by("hour")
+    columns = ("cpu_percent", "memory_used", "disk_used", "memory_total", "disk_total")
+    hours = list(hourly.values_list("hour", "samples", *columns))
+    detail_since = hours[-1][0] + timedelta(hours=1) if hours else since
+    check_ins = AgentStat.objects.filter(agent=agent, recorded_at__gte=detail_since).order_by("recorded_at")
+    samples = [*hours, *((row[0], 1, *row[1:]) for row in check_ins.values_list("recorded_at", *columns).iterator())]
     sums: dict[int, list[float]] = {}
     memory_total = disk_total = 0
-    columns = ("recorded_at", "cpu_percent", "memory_used", "disk_used", "memory_total", "disk_total")
-    for recorded_at, cpu, memory, disk, row_memory_total, row_disk_total in rows.values_list(*columns).iterator():
+    for recorded_at, weight, cpu, memory, disk, row_memory_total, row_disk_total in samples:
         memory_total, disk_total = row_memory_total, row_disk_total  # the axes top at the latest
-        index = min(int((recorded_at - since).total_seconds() // bucket), HISTORY_POINTS - 1)
+        index = min(max(int((recorded_at - since).total_seconds() // bucket), 0), HISTORY_POINTS - 1)
         totals = sums.setdefault(index, [0, 0, 0, 0])
-        totals[0] += 1
-        totals[1] += cpu
-        totals[2] += memory
-        totals[3] += disk
+        totals[0] += weight
+        totals[1] += cpu * weight
+        totals[2] += memory * weight
+        totals[3] += disk * weight
     series = {"timestamps": [], "cpu_percent": [], "memory_used": [], "disk_used": []}
     for index, (count, cpu, memory, disk) in sums.items():
         series["timestamps"].append((since + timedelta(seconds=index * bucket)).isoformat())

@@ -6,18 +6,19 @@ import logging
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import F, Q
+from django.db.models import Avg, Count, F, Max, Min, Q
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from apps.agents.capacity import CORE_TOLERANCE, Resources, shortfall
 from apps.agents.choices import AgentImageStatus, AgentStatus
 from apps.agents.host_report import HostReport
-from apps.agents.models import Agent, AgentImage, AgentStat, Gpu, ManagerToken
+from apps.agents.models import STATS_DETAIL, Agent, AgentImage, AgentStat, AgentStatHour, Gpu, ManagerToken
 from apps.agents.selectors import agent_capacity, agent_reserved, agents_online, image_sync_plan
 from apps.agents.signals import agents_checked_in, agents_went_offline
 from apps.common.errors import ApplicationError
@@ -331,11 +332,58 @@ def agents_mark_offline(*, now: datetime | None = None) -> list[Agent]:
     return went_offline
 
 
-def agent_stats_prune(*, now: datetime | None = None) -> int:
-    """Delete check-in history older than the retention window; returns how many rows went."""
-    cutoff = (now or timezone.now()) - timedelta(days=runtime_setting("AGENT_STATS_RETENTION_DAYS"))
-    deleted, _ = AgentStat.objects.filter(recorded_at__lt=cutoff).delete()
-    return deleted
+def agent_stats_roll_up(*, now: datetime | None = None) -> int:
+    """Average each complete hour of check-ins not averaged yet into AgentStatHour (one grouped
+    query, one INSERT); returns how many hourly rows it wrote."""
+    now = now or timezone.now()
+    end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    last = AgentStatHour.objects.aggregate(last=Max("hour"))["last"]
+    start = last + timedelta(hours=1) if last else AgentStat.objects.aggregate(first=Min("recorded_at"))["first"]
+    if start is None or start >= end:
+        return 0
+    hours = (
+        AgentStat.objects.filter(recorded_at__gte=start, recorded_at__lt=end)
+        .annotate(hour=TruncHour("recorded_at", tzinfo=UTC))
+        .values("agent_id", "hour")
+        .annotate(
+            samples=Count("id"),
+            cpu=Avg("cpu_percent"),
+            memory=Avg("memory_used"),
+            disk=Avg("disk_used"),
+            memory_top=Max("memory_total"),
+            disk_top=Max("disk_total"),
+        )
+    )
+    rows = [
+        AgentStatHour(
+            agent_id=hour["agent_id"],
+            hour=hour["hour"],
+            samples=hour["samples"],
+            cpu_percent=round(hour["cpu"], 1),
+            memory_used=round(hour["memory"]),
+            memory_total=hour["memory_top"],
+            disk_used=round(hour["disk"]),
+            disk_total=hour["disk_top"],
+        )
+        for hour in hours
+    ]
+    AgentStatHour.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
+    return len(rows)
+
+
+def agent_stats_prune(*, now: datetime | None = None) -> tuple[int, int]:
+    """Keep the history bounded: check-ins older than STATS_DETAIL go once their hour is averaged,
+    hourly averages older than the retention window go. Returns (check-ins, hours) deleted."""
+    now = now or timezone.now()
+    agent_stats_roll_up(now=now)
+    averaged_until = AgentStatHour.objects.aggregate(last=Max("hour"))["last"]
+    cutoff = now - STATS_DETAIL
+    if averaged_until is not None:
+        cutoff = min(cutoff, averaged_until + timedelta(hours=1))
+    check_ins, _ = AgentStat.objects.filter(recorded_at__lt=cutoff).delete()
+    retention = timedelta(days=runtime_setting("AGENT_STATS_RETENTION_DAYS"))
+    hours, _ = AgentStatHour.objects.filter(hour__lt=now - retention).delete()
+    return check_ins, hours
 
 
 def agent_image_results_record(*, agent: Agent, results: list[dict], now: datetime | None = None) -> None:

@@ -119,7 +119,8 @@ RUNTIME_SETTINGS: tuple[RuntimeSettingSpec, ...] = (
         "AGENT_STATS_RETENTION_DAYS",
         "Agents",
         "Usage history kept (days)",
-        "The dashboard's CPU, memory and disk history older than this is deleted.",
+        "The dashboard's CPU, memory and disk history (hourly averages; each check-in is kept for a day) "
+        "older than this is deleted.",
         1,
         365,
     ),

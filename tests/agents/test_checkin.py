@@ -6,12 +6,13 @@ from django.utils import timezone
 
 from apps.agents.choices import AgentStatus
 from apps.agents.host_report import host_report_from_message
-from apps.agents.models import Agent, AgentStat
+from apps.agents.models import Agent, AgentStat, AgentStatHour
 from apps.agents.services import (
     AgentRefused,
     InvalidManagerToken,
     agent_checkin,
     agent_stats_prune,
+    agent_stats_roll_up,
     agents_mark_offline,
     manager_token_rotate,
 )
@@ -95,13 +96,28 @@ def test_disk_used_is_recorded_as_df_reports_it_not_total_minus_free(token):
     assert AgentStat.objects.get().disk_used == 24  # a filesystem's reserved blocks are not "used"
 
 
-def test_stats_older_than_the_retention_window_are_deleted(token, settings):
+def test_check_ins_become_hourly_averages_after_a_day_and_those_go_after_the_retention(token, settings):
     settings.AGENT_STATS_RETENTION_DAYS = 7
     now = timezone.now()
     for days_ago in (10, 8, 6, 0):
         agent_checkin(credential=CREDENTIAL, token=token, report=host_report(), now=now - timedelta(days=days_ago))
-    assert agent_stats_prune(now=now) == 2
-    assert AgentStat.objects.count() == 2
+    assert agent_stats_prune(now=now) == (3, 2)  # three check-ins averaged, then two hours too old
+    assert list(AgentStat.objects.values_list("recorded_at", flat=True)) == [now]
+    [kept] = AgentStatHour.objects.all()
+    assert kept.hour <= now - timedelta(days=6) < kept.hour + timedelta(hours=1)
+    assert agent_stats_prune(now=now) == (0, 0)
+
+
+def test_an_hour_of_check_ins_is_averaged_once_it_is_over(token):
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    for minute, cpu in ((5, 10.0), (25, 20.0), (55, 60.0)):
+        report = host_report(cpu_percent=cpu, memory_used=minute)
+        agent_checkin(credential=CREDENTIAL, token=token, report=report, now=hour + timedelta(minutes=minute))
+    assert agent_stats_roll_up(now=hour + timedelta(minutes=59)) == 0  # not over yet
+    assert agent_stats_roll_up(now=hour + timedelta(hours=2)) == 1
+    averaged = AgentStatHour.objects.get()
+    assert (averaged.hour, averaged.samples, averaged.cpu_percent, averaged.memory_used) == (hour, 3, 30.0, 28)
+    assert agent_stats_roll_up(now=hour + timedelta(hours=2)) == 0  # each hour once
 
 
 def test_rotated_token_keeps_the_old_one_for_the_grace_window_only(token):

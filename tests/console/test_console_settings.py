@@ -124,9 +124,9 @@ def test_the_offline_threshold_and_stats_retention_come_from_the_settings(settin
     runtime_settings_save({"AGENT_CHECKIN_INTERVAL": 30})
     assert [a.hostname for a in agents_mark_offline(now=now)] == ["host-a"]  # 100 s > 2 x 30 s
     AgentStat.objects.filter(agent=host).update(recorded_at=timezone.now() - timedelta(days=3))
-    assert agent_stats_prune() == 0
+    assert agent_stats_prune() == (1, 0)  # a check-in older than a day lives on as its hour's average
     runtime_settings_save({"AGENT_STATS_RETENTION_DAYS": 2})
-    assert agent_stats_prune() == 1
+    assert agent_stats_prune() == (0, 1)
 
 
 def test_registries_are_read_again_when_their_last_attempt_is_older_than_the_interval(monkeypatch):
