@@ -101,8 +101,15 @@ def api_key_delete(*, api_key: ApiKey) -> None:
 
 
 def profile_for_user(*, user) -> Profile:
-    profile, _ = Profile.objects.get_or_create(user=user)
-    return profile
+    """The user's profile, made on first use. It is read once per user object (then cached on it,
+    as Django caches a one-to-one), so the many callers of one request or one API listing cost one
+    query; code that changes a profile saves that object, or reads the user again."""
+    try:
+        return user.profile
+    except Profile.DoesNotExist:
+        profile, _ = Profile.objects.get_or_create(user=user)
+        user.profile = profile
+        return profile
 
 
 def user_by_username(*, username: str):

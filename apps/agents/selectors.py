@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import BigIntegerField, Case, F, FloatField, Prefetch, Q, QuerySet, Sum, When
 from django.utils import timezone
 
 from apps.agents.capacity import AgentCapacity, Resources, allocation_summary
@@ -68,6 +69,26 @@ class AgentUsage:
         }
 
 
+def online_allocation() -> tuple[Resources, Resources]:
+    """(allocated, capacity) summed over the online agents, overrides applied: one aggregate query."""
+
+    def capacity(name: str, output):
+        override = f"{name}_override"
+        return Sum(Case(When(**{f"{override}__gt": 0}, then=F(override)), default=F(name), output_field=output))
+
+    totals = Agent.objects.filter(status=AgentStatus.ONLINE).aggregate(
+        allocated_cores=Sum("reserved_cores"),
+        allocated_memory=Sum("reserved_memory"),
+        cores=capacity("cores", FloatField()),
+        memory=capacity("memory", BigIntegerField()),
+    )
+    totals = {name: value or 0 for name, value in totals.items()}
+    return (
+        Resources(cores=totals["allocated_cores"], memory=totals["allocated_memory"]),
+        Resources(cores=totals["cores"], memory=totals["memory"]),
+    )
+
+
 def agent_reserved(agent: Agent) -> Resources:
     return Resources(cores=agent.reserved_cores, memory=agent.reserved_memory, gpus=agent.reserved_gpus)
 
@@ -82,8 +103,27 @@ def agent_usage(agent: Agent) -> AgentUsage:
     )
 
 
+# What an agent reports about its engine that lists never show: left unread where agents are
+# listed (a thousand agents' image lists and sizes are most of their rows' bytes).
+AGENT_REPORT_FIELDS = ("images_present", "image_sizes", "networks", "session_containers")
+
+
+AGENTS_PAGE_SIZE = 100
+
+
 def agents_for_console() -> QuerySet[Agent]:
-    return Agent.objects.select_related("zone").order_by("hostname")
+    return Agent.objects.select_related("zone").defer(*AGENT_REPORT_FIELDS).order_by("hostname")
+
+
+def agents_page(*, number: str | int | None, search: str = "", status: str = "") -> Page:
+    """One page of the agents list (AGENTS_PAGE_SIZE, by hostname): `search` in the hostname or
+    address, `status` one of AgentStatus. A page number past the end gives the last page."""
+    agents = agents_for_console()
+    if search:
+        agents = agents.filter(Q(hostname__icontains=search) | Q(address__icontains=search))
+    if status:
+        agents = agents.filter(status=status)
+    return Paginator(agents, AGENTS_PAGE_SIZE).get_page(number)
 
 
 def images_defined_for(agent: Agent) -> QuerySet[Image]:

@@ -1,5 +1,6 @@
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,9 +12,10 @@ from django.views.decorators.http import require_POST
 from apps.accounts.decorators import console_admin_required
 from apps.accounts.services import audit_record
 from apps.accounts.throttle import client_address
+from apps.agents.choices import AgentStatus
 from apps.agents.forms import AgentSettingsForm, ZoneForm
 from apps.agents.models import Agent, Zone
-from apps.agents.selectors import agent_usage, agents_for_console, manager_token_overview
+from apps.agents.selectors import agent_usage, agents_page, manager_token_overview
 from apps.agents.services import (
     agent_approve,
     agent_image_retry,
@@ -30,8 +32,18 @@ from apps.common.views import action_then_redirect
 
 @console_admin_required
 def agent_list(request):
-    usages = [agent_usage(agent).as_dict() for agent in agents_for_console()]
-    return render(request, "agents/agent_list.html", {"usages": usages, "installation_id": installation_id()})
+    """A page of agents (search, status); the script refreshes that page on each push."""
+    filters = {name: request.GET.get(name, "").strip() for name in ("q", "status")}
+    page = agents_page(number=request.GET.get("page"), search=filters["q"], status=filters["status"])
+    context = {
+        "usages": [agent_usage(agent).as_dict() for agent in page],
+        "page": page,
+        "filters": filters,
+        "statuses": AgentStatus.choices,
+        "query_suffix": f"&{urlencode({'status': filters['status']})}" if filters["status"] else "",
+        "installation_id": installation_id(),
+    }
+    return render(request, "agents/agent_list.html", context)
 
 
 @console_admin_required
@@ -85,7 +97,7 @@ def agent_approve_view(request, agent_id):
 
 @console_admin_required
 def dashboard(request):
-    return render(request, "agents/dashboard.html", {"agents": agents_for_console()})
+    return render(request, "agents/dashboard.html", {"agents": Agent.objects.order_by("hostname").only("hostname")})
 
 
 @console_admin_required

@@ -6,9 +6,11 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
 from apps.accounts.selectors import user_policy
+from apps.agents.selectors import AGENT_REPORT_FIELDS
 from apps.common.hashing import secret_matches
 from apps.sessions.choices import SessionStatus
 from apps.sessions.links import session_link_granted, share_link_viewer
@@ -83,6 +85,7 @@ def sessions_of(user) -> QuerySet[Session]:
 def sessions_for_console(*, status: str = "", agent: str = "", owner: str = "") -> QuerySet[Session]:
     """All sessions for admins, newest first, filtered by status, agent hostname and owner username."""
     sessions = Session.objects.select_related("owner", "image", "agent").order_by("-created_at")
+    sessions = sessions.defer(*(f"agent__{name}" for name in AGENT_REPORT_FIELDS))
     if status:
         sessions = sessions.filter(status=status)
     if agent:
@@ -90,6 +93,14 @@ def sessions_for_console(*, status: str = "", agent: str = "", owner: str = "") 
     if owner:
         sessions = sessions.filter(owner__username=owner)
     return sessions
+
+
+CONSOLE_SESSIONS_PAGE_SIZE = 100
+
+
+def sessions_page_for_console(*, number: str | int | None, **filters: str) -> Page:
+    """A page of sessions_for_console (CONSOLE_SESSIONS_PAGE_SIZE); past the end, the last page."""
+    return Paginator(sessions_for_console(**filters), CONSOLE_SESSIONS_PAGE_SIZE).get_page(number)
 
 
 def persistent_profiles_for_console(*, search: str = "") -> QuerySet[PersistentProfile]:

@@ -1,5 +1,6 @@
 from dataclasses import asdict
 from functools import partial, wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,8 +30,8 @@ from apps.sessions.selectors import (
     session_for_proxy,
     session_get,
     session_is_reachable,
-    sessions_for_console,
     sessions_of,
+    sessions_page_for_console,
 )
 from apps.sessions.services import (
     SessionLimitReached,
@@ -327,9 +328,16 @@ def _plain(message: str, *, status: int, retry_after: int = 0) -> HttpResponse:
 @console_admin_required
 def console_sessions(request):
     """Every session, for admins, with filters and destroy."""
-    filters = {name: request.GET.get(name, "") for name in ("status", "agent", "owner")}
-    sessions = sessions_for_console(**filters)[:500]
-    context = {"sessions": sessions, "filters": filters, "statuses": SessionStatus.choices}
+    filters = {name: request.GET.get(name, "").strip() for name in ("status", "agent", "owner")}
+    page = sessions_page_for_console(number=request.GET.get("page"), **filters)
+    used = {name: value for name, value in filters.items() if value}
+    context = {
+        "sessions": page,
+        "page": page,
+        "filters": filters,
+        "statuses": SessionStatus.choices,
+        "query_suffix": f"&{urlencode(used)}" if used else "",
+    }
     return render(request, "sessions/console_sessions.html", context)
 
 

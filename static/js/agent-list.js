@@ -2,6 +2,8 @@ import { fetchJson, onLiveUpdate, throttled } from "./live.js";
 import { GIB } from "./units.js";
 
 const tbody = document.querySelector("#agents tbody");
+const shown = new URLSearchParams(location.search);
+const filtered = Boolean(shown.get("q") || shown.get("status"));
 
 function cell(text, className) {
   const td = document.createElement("td");
@@ -35,7 +37,7 @@ function render(agents) {
   tbody.replaceChildren();
   if (!agents.length) {
     const row = tbody.insertRow();
-    row.append(cell("No agent has registered yet. Start one with manage.py run_agent.", "muted"));
+    row.append(cell(filtered ? "No agent matches." : "No agent has registered yet. Start one with manage.py run_agent.", "muted"));
     row.cells[0].colSpan = 7;
     return;
   }
@@ -61,5 +63,6 @@ function render(agents) {
 }
 
 render(JSON.parse(document.getElementById("agents-data").textContent));
-const refresh = throttled(async () => render(await fetchJson("/api/console/agents/")));
+// The page shown (its number, search and status filter), fresh.
+const refresh = throttled(async () => render(await fetchJson(`/api/console/agents/${location.search}`)));
 onLiveUpdate("agent.", refresh);

@@ -1,5 +1,6 @@
 """Console pages and the console API of the agents: admins only, bars with overrides, settings."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -37,6 +38,31 @@ def test_api_lists_bars_with_overrides_applied(console, busy_agent):
     assert row["cpu"] == {"used": 3.0, "allocated": 5.0, "capacity": 12.0, "caption": "5 of 12 CPUs allocated"}
     assert row["memory"]["allocated"] == 2 * GIB and row["memory"]["capacity"] == 16 * GIB
     assert row["sessions"] == 2 and row["status"] == "online"
+
+
+def test_the_agents_list_comes_a_page_of_100_at_a_time_with_search_and_status(console):
+    Agent.objects.bulk_create(
+        Agent(
+            hostname=f"host-{index:03d}", address=f"10.0.0.{index}", status="offline" if index % 50 == 0 else "online"
+        )
+        for index in range(150)
+    )
+
+    def shown(params: dict) -> list[str]:
+        page = console.get(reverse("agents:list"), params).content.decode()
+        return [
+            row["hostname"]
+            for row in json.loads(page.split('id="agents-data" type="application/json">')[1].split("</script>")[0])
+        ]
+
+    assert shown({}) == [f"host-{index:03d}" for index in range(100)]
+    assert shown({"page": 2})[-1] == "host-149" and len(shown({"page": 2})) == 50
+    assert shown({"page": 99}) == shown({"page": 2})  # past the end: the last page
+    assert shown({"q": "host-12"}) == [f"host-{index}" for index in range(120, 130)]
+    assert shown({"status": "offline"}) == ["host-000", "host-050", "host-100"]
+    api_page = [row["hostname"] for row in console.get("/api/console/agents/", {"page": 2}).json()]
+    assert len(api_page) == 50 and api_page[-1] == "host-149"  # the live refresh reads the page shown
+    assert len(console.get("/api/console/agents/", {"q": "host-14"}).json()) == 10
 
 
 def test_list_page_embeds_the_agents_for_the_script(console, busy_agent):

@@ -77,6 +77,15 @@ def test_the_home_counts_agents_capacity_sessions_and_failures(console, alice):
     assert "the workspace did not answer in 120 s" in page
 
 
+def test_the_home_sums_the_online_agents_capacity_with_overrides_applied(console):
+    agent(hostname="a1", cores=8, cores_override=12, memory=16 * GIB, reserved_cores=3, reserved_memory=2 * GIB)
+    agent(hostname="a2", cores=8, memory=16 * GIB)
+    agent(hostname="gone", cores=100, memory=100 * GIB, status="offline")
+    page = console.get("/console/").content.decode()
+    assert "<strong>3 / 20</strong> cores allocated" in page
+    assert "2.0\xa0GB of 32.0\xa0GB memory" in page  # filesizeformat's no-break spaces
+
+
 def test_an_admin_creates_a_workspace_by_hand_with_an_icon(console):
     response = console.post("/console/workspaces/new/", {**FORM, "icon_upload": SimpleUploadedFile("i.png", PNG)})
     image = Image.objects.get()

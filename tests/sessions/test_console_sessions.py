@@ -30,6 +30,19 @@ def test_console_lists_every_session_and_filters(console, sessions):
     assert f'data-kasm-id="{sessions[1].hex_id}"' in page and sessions[0].hex_id not in page
 
 
+def test_the_sessions_list_comes_a_page_of_100_at_a_time(console, sessions, alice):
+    image = sessions[0].image
+    Session.objects.bulk_create(Session(owner=alice, image=image, status=SessionStatus.DELETED) for _ in range(148))
+    first = console.get(reverse("console-sessions")).content.decode()
+    second = console.get(reverse("console-sessions"), {"page": 2}).content.decode()
+    assert first.count("data-kasm-id=") == 100 and second.count("data-kasm-id=") == 50
+    assert "Page 1 of 2 (150)" in first and "?page=2" in first
+    filtered = console.get(reverse("console-sessions"), {"status": "deleted"}).content.decode()
+    assert "Page 1 of 2 (148)" in filtered and "?page=2&amp;status=deleted" in filtered
+    assert len(console.get("/api/console/sessions/", {"page": 2}).json()) == 50
+    assert console.get("/api/console/sessions/", {"page": 0}).status_code == 400
+
+
 def test_console_destroys_any_users_session(console, sessions):
     console.post(reverse("console-session-destroy", kwargs={"kasm_id": sessions[0].pk}))
     assert Session.objects.get(pk=sessions[0].pk).status == SessionStatus.DELETING

@@ -5,12 +5,16 @@ import base64
 import pytest
 from celery import current_app
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.accounts.services import api_key_create
 from apps.agents.models import Zone
 from apps.common.hashing import hash_secret
 from apps.common.units import GIB
 from apps.images.models import Image
+from apps.sessions.api.public import formats as fmt
 from apps.sessions.api.public.formats import group_public_id, user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session, SessionCommand
@@ -64,6 +68,32 @@ def test_request_kasm_then_status_then_destroy(api, alice, image):
     assert api("keepalive", {"kasm_id": body["kasm_id"]}).json() == {"usage_reached": False}
     assert api("destroy_kasm", {"user_id": user_id, "kasm_id": body["kasm_id"]}).json() == {}
     assert Session.objects.get().status == SessionStatus.DELETING
+
+
+def test_get_kasms_reads_ten_users_sessions_in_the_queries_of_one(api, image, django_user_model):
+    agent()
+
+    def listed_with_queries(users: int) -> tuple[int, int]:
+        for index in range(users):
+            owner = django_user_model.objects.create_user(username=f"user-{users}-{index}@example.com")
+            Session.objects.create(owner=owner, image=image, status=SessionStatus.RUNNING)
+            user_public_id(owner)  # the profile exists, as after any earlier call
+        with CaptureQueriesContext(connection) as captured:
+            kasms = api("get_kasms").json()["kasms"]
+        return len(kasms), len(captured)
+
+    one, ten = listed_with_queries(1), listed_with_queries(10)
+    assert (one[0], ten[0]) == (1, 11)
+    assert one[1] == ten[1]  # not a profile query per session
+
+
+@pytest.mark.parametrize("microsecond", [123456, 0])
+def test_get_kasms_writes_dates_as_kasm_does_on_either_database(api, alice, image, microsecond):
+    started = timezone.now().replace(microsecond=microsecond)
+    session = Session.objects.create(owner=alice, image=image, status=SessionStatus.RUNNING, started_at=started)
+    [kasm] = api("get_kasms").json()["kasms"]
+    assert kasm["start_date"] == started.strftime("%Y-%m-%d %H:%M:%S.%f")  # Postgres writes it, SQLite via Python
+    assert kasm["created_date"] == fmt.api_date(session.created_at) and kasm["expiration_date"] is None
 
 
 def test_request_kasm_with_sharing_gets_a_share_id(api, alice, image):

@@ -14,7 +14,7 @@ from apps.agents.api.serializers import (
     GpuOutputSerializer,
 )
 from apps.agents.models import Agent, Zone
-from apps.agents.selectors import agent_stat_series, agent_usage, agents_for_console
+from apps.agents.selectors import agent_stat_series, agent_usage, agents_page
 from apps.agents.services import agent_update_settings
 from apps.common.errors import ApplicationError
 
@@ -22,13 +22,20 @@ MAX_HISTORY_HOURS = 24 * 31
 
 
 class AgentListApi(APIView):
-    """Every agent with its CPU and memory bars (used, allocated, capacity)."""
+    """A page of agents with their CPU and memory bars (used, allocated, capacity): `?page=N`
+    (100 each, by hostname), `?q=` (in the hostname or address), `?status=`."""
 
     permission_classes = [IsConsoleAdmin]
 
-    @extend_schema(operation_id="console_agents_list", responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="console_agents_list",
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("q", str), OpenApiParameter("status", str)],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request):
-        return Response([agent_usage(agent).as_dict() for agent in agents_for_console()])
+        params = request.query_params
+        page = agents_page(number=params.get("page"), search=params.get("q", ""), status=params.get("status", ""))
+        return Response([agent_usage(agent).as_dict() for agent in page])
 
 
 class AgentDetailApi(APIView):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.accounts.decorators import console_admin_required
 from apps.agents.choices import AgentStatus
 from apps.agents.models import Agent
-from apps.agents.selectors import agent_usage
+from apps.agents.selectors import online_allocation
 from apps.common.installation import installation_id
 from apps.registry.models import Registry
 from apps.sessions.choices import SessionStatus
@@ -33,12 +33,12 @@ def console_home(request):
         offline=Count("id", filter=Q(status=AgentStatus.OFFLINE)),
         pending=Count("id", filter=Q(status=AgentStatus.PENDING)),
     )
-    usages = [agent_usage(agent) for agent in Agent.objects.filter(status=AgentStatus.ONLINE)]
+    allocated, capacity = online_allocation()
     failures = Session.objects.filter(status=SessionStatus.ERROR, created_at__gte=now - timedelta(hours=1))
     context = {
         "agents": agents,
-        "cores": (sum(u.allocated.cores for u in usages), sum(u.capacity.cores for u in usages)),
-        "memory": (sum(u.allocated.memory for u in usages), sum(u.capacity.memory for u in usages)),
+        "cores": (allocated.cores, capacity.cores),
+        "memory": (allocated.memory, capacity.memory),
         "live_sessions": Session.objects.filter(status__in=SessionStatus.LIVE).count(),
         "started_today": Session.objects.filter(
             started_at__gte=timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -33,3 +33,4 @@ class SessionFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=SessionStatus.choices, required=False)
     agent = serializers.CharField(required=False)
     owner = serializers.CharField(required=False)
+    page = serializers.IntegerField(min_value=1, required=False, help_text="100 sessions a page, newest first.")

@@ -5,12 +5,12 @@ from rest_framework.views import APIView
 
 from apps.accounts.permissions import IsConsoleAdmin
 from apps.sessions.api.serializers import SessionFilterSerializer, SessionOutputSerializer
-from apps.sessions.selectors import session_get, sessions_for_console
+from apps.sessions.selectors import session_get, sessions_page_for_console
 from apps.sessions.services import session_destroy
 
 
 class SessionListApi(APIView):
-    """All sessions, for admins: filter by status, agent and owner."""
+    """All sessions, for admins, a page at a time (`page`, 100 each): filter by status, agent and owner."""
 
     permission_classes = [IsConsoleAdmin]
 
@@ -22,8 +22,9 @@ class SessionListApi(APIView):
     def get(self, request):
         filters = SessionFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        sessions = sessions_for_console(**filters.validated_data)[:500]
-        return Response(SessionOutputSerializer(sessions, many=True).data)
+        values = dict(filters.validated_data)
+        page = sessions_page_for_console(number=values.pop("page", 1), **values)
+        return Response(SessionOutputSerializer(page, many=True).data)
 
 
 class SessionDetailApi(APIView):

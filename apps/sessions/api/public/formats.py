@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.models import CharField, F, Func, QuerySet
 
 from apps.accounts.models import GroupPolicy, group_public_id_for
 from apps.accounts.services import ATTRIBUTE_FIELDS, profile_for_user
@@ -54,36 +57,89 @@ def images_present_anywhere() -> set[str]:
     return {reference for images in Agent.objects.values_list("images_present", flat=True) for reference in images}
 
 
+class KasmDate(Func):
+    """A timestamp as Kasm's API writes it (api_date), written by Postgres: parsing 40,000
+    timestamps into datetimes took longer than the rest of a 10,000-session get_kasms."""
+
+    output_field = CharField()
+    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+
+
+# What a kasm's description reads, as plain values: get_kasms describes thousands of sessions,
+# and model instances of 10,000 sessions with their owners, profiles, images and agents took 2 s.
+KASM_COLUMNS = (
+    "id",
+    "owner_id",
+    "owner__username",
+    "owner__profile__id",
+    "image_id",
+    "image__docker_image",
+    "image__friendly_name",
+    "image__icon_url",
+    "status",
+    "status_message",
+    "share_id",
+    "agent_id",
+    "agent__hostname",
+    "agent__address",
+    "host_port",
+    "reserved_cores",
+    "reserved_memory",
+    "reserved_gpus",
+    "container_id",
+)
+KASM_DATES = ("started_at", "keepalive_at", "expires_at", "created_at")
+
+
 def kasm_dict(session: Session) -> dict:
-    agent = session.agent
+    [kasm] = kasm_dicts(Session.objects.filter(pk=session.pk))
+    return kasm
+
+
+def kasm_dicts(sessions: QuerySet[Session]) -> list[dict]:
+    """Kasm's description of each of `sessions`, in one query."""
+    if connection.vendor == "postgresql":
+        dates = {f"{name}_text": KasmDate(name) for name in KASM_DATES}
+    else:  # SQLite, the one-machine default: Python formats them
+        dates = {f"{name}_text": F(name) for name in KASM_DATES}
+    rows = list(sessions.values_list(*KASM_COLUMNS, *dates.values()))  # tuples: namedtuples cost 30 %
+    without_profile = {row[1] for row in rows if row[3] is None}
+    made = {user.pk: user_public_id(user) for user in get_user_model().objects.filter(pk__in=without_profile)}
+    return [_kasm(row, made) for row in rows]
+
+
+def _kasm(row: tuple, profile_ids_made: dict) -> dict:
+    session_id, owner_id, username, profile_id, image_id, docker_image, friendly_name, icon_url = row[:8]
+    status, status_message, share_id, agent_id, hostname, address, port, cores, memory, gpus, container_id = row[8:19]
+    started, keepalive, expires, created = (_kasm_date(value) for value in row[19:])  # KASM_DATES
+    kasm_id, image_id = session_id.hex, image_id.hex
     return {
-        "kasm_id": session.hex_id,
-        "user_id": user_public_id(session.owner),
-        "username": session.owner.get_username(),
-        "image_id": session.image.hex_id,
-        "operational_status": session.status,
-        "operational_message": session.status_message,
-        "share_id": session.share_id,
-        "hostname": agent.hostname if agent else None,
-        "server_id": agent.hex_id if agent else None,
-        "host": agent.address if agent else None,
-        "port": session.host_port,
-        "cores": session.reserved_cores,
-        "memory": session.reserved_memory,
-        "gpus": session.reserved_gpus,
-        "start_date": api_date(session.started_at),
-        "keepalive_date": api_date(session.keepalive_at),
-        "expiration_date": api_date(session.expires_at),
-        "created_date": api_date(session.created_at),
-        "container_id": session.container_id,
-        "image": {
-            "image_id": session.image.hex_id,
-            "name": session.image.docker_image,
-            "friendly_name": session.image.friendly_name,
-            "image_src": session.image.icon_url,
-        },
-        "port_map": {"vnc": {"port": 6901, "path": f"desktop/{session.hex_id}/vnc"}},
+        "kasm_id": kasm_id,
+        "user_id": profile_id.hex if profile_id else profile_ids_made[owner_id],
+        "username": username,
+        "image_id": image_id,
+        "operational_status": status,
+        "operational_message": status_message,
+        "share_id": share_id,
+        "hostname": hostname,
+        "server_id": agent_id.hex if agent_id else None,
+        "host": address,
+        "port": port,
+        "cores": cores,
+        "memory": memory,
+        "gpus": gpus,
+        "start_date": started,
+        "keepalive_date": keepalive,
+        "expiration_date": expires,
+        "created_date": created,
+        "container_id": container_id,
+        "image": {"image_id": image_id, "name": docker_image, "friendly_name": friendly_name, "image_src": icon_url},
+        "port_map": {"vnc": {"port": 6901, "path": f"desktop/{kasm_id}/vnc"}},
     }
+
+
+def _kasm_date(value: str | datetime | None) -> str | None:
+    return value if value is None or isinstance(value, str) else api_date(value)
 
 
 # Kasm's `operational_progress` along the way to running.

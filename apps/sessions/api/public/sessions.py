@@ -183,10 +183,10 @@ def get_user_kasms(api_key: ApiKey, body: dict) -> dict:
 
 
 def _live_sessions(*, owner_id) -> dict:
-    sessions = Session.objects.filter(status__in=SessionStatus.LIVE).select_related("owner", "image", "agent")
+    sessions = Session.objects.filter(status__in=SessionStatus.LIVE)
     if owner_id:
         sessions = sessions.filter(owner_id=owner_id)
-    return {"kasms": [fmt.kasm_dict(s) for s in sessions], "current_time": fmt.api_date(timezone.now())}
+    return {"kasms": fmt.kasm_dicts(sessions), "current_time": fmt.api_date(timezone.now())}
 
 
 @call("get_kasm_screenshot", P.SESSIONS_VIEW)
