@@ -124,7 +124,7 @@ def queue(settings, monkeypatch):
     if not settings.REDIS_URL:
         pytest.fail("Check-ins queue in Redis: run the tests with REDIS_URL set (make test does).")
     client = checkin_queue._redis()
-    client.delete(checkin_queue.QUEUE_KEY, checkin_queue.DRAIN_SCHEDULED_KEY)
+    client.delete(checkin_queue.QUEUE_KEY, checkin_queue.WINDOW_KEY)
     sent = []
     monkeypatch.setattr(
         checkin_queue.current_app,
@@ -132,24 +132,37 @@ def queue(settings, monkeypatch):
         lambda name, queue, countdown=None: sent.append((name, queue, countdown)),
     )
     yield client, sent
-    client.delete(checkin_queue.QUEUE_KEY, checkin_queue.DRAIN_SCHEDULED_KEY)
+    client.delete(checkin_queue.QUEUE_KEY, checkin_queue.WINDOW_KEY)
 
 
-def test_queued_checkins_are_drained_in_one_batch(token, queue, caplog):
+def test_queued_checkins_are_drained_in_one_batch_once_its_window_closes(token, queue, caplog):
     client, sent = queue
     first, second = enrolled(token, 2)
     checkin_send(token, CREDENTIAL, host_report(first, cpu_percent=55.0).as_message())
     checkin_send(token, CREDENTIAL, host_report(second, cpu_percent=65.0).as_message())
     client.rpush(checkin_queue.QUEUE_KEY, json.dumps(["token", CREDENTIAL, {"hostname": 7}]))
-    # The first check-in queued a drain; the second found one scheduled.
+    # The first check-in opened the window and queued its drain; the second found it open.
     assert sent == [("agents.checkins_drain", "manager", None)]
+    # A drain that starts while the window is open comes back when it closes, and reads nothing yet.
+    assert checkins_drain() == 0
+    [(_, _, countdown)] = sent[1:]
+    assert 0 < countdown <= checkin_queue.WINDOW_MS / 1000
+    assert client.llen(checkin_queue.QUEUE_KEY) == 3
+    client.delete(checkin_queue.WINDOW_KEY)  # the window closed
     with caplog.at_level(logging.WARNING):
         assert checkins_drain() == 3
     assert "Refused malformed check-in" in caplog.text
     assert dict(Agent.objects.values_list("hostname", "cpu_percent")) == {first: 55.0, second: 65.0}
-    # A drain that recorded something looks again a second later, for check-ins that saw its key.
-    assert sent[-1] == ("agents.checkins_drain", "manager", 1)
-    assert client.llen(checkin_queue.QUEUE_KEY) == 0
+    assert client.llen(checkin_queue.QUEUE_KEY) == 0 and len(sent) == 2
+
+
+def test_a_checkin_after_the_window_closed_opens_the_next(token, queue):
+    client, sent = queue
+    [name] = enrolled(token, 1)
+    checkin_send(token, CREDENTIAL, host_report(name).as_message())
+    client.delete(checkin_queue.WINDOW_KEY)  # closed, its drain not run yet
+    checkin_send(token, CREDENTIAL, host_report(name).as_message())
+    assert [task for task, _, _ in sent] == ["agents.checkins_drain"] * 2
 
 
 def test_a_drain_that_finds_nothing_schedules_nothing(queue):
