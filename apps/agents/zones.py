@@ -4,6 +4,7 @@ placement policy. Writes here, called by the console."""
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
 from apps.agents.models import Zone
 from apps.common.errors import ApplicationError, InvalidInput
@@ -40,4 +41,8 @@ def zone_delete(*, zone: Zone) -> None:
         users = [f"agents {', '.join(agents)}"] if agents else []
         users += [f"workspaces {', '.join(workspaces)}"] if workspaces else []
         raise ApplicationError(f"Zone '{zone.name}' is used by {' and '.join(users)}; move them first.")
-    zone.delete()
+    try:
+        zone.delete()
+    except ProtectedError as error:  # what the apps above keep in a zone (staging pools)
+        used_by = ", ".join(sorted({str(kept) for kept in error.protected_objects})[:10])
+        raise ApplicationError(f"Zone '{zone.name}' is used by {used_by}; delete or move them first.") from None

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from apps.agents.models import Agent
+from apps.agents.models import Agent, Zone
 from apps.common.models import BaseModel
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
@@ -151,10 +151,19 @@ class PersistentProfile(BaseModel):
 
 class StagingPool(BaseModel):
     """Ready sessions of one workspace that a request claims at once instead of waiting for a start
-    (Kasm's session staging). A periodic task keeps `ready_target` of them live (started or
-    starting), never more than `max_total`, each destroyed after `expiry_seconds` unclaimed."""
+    (Kasm's session staging), on any agent or on the agents of one zone. A periodic task keeps
+    `ready_target` of them live (started or starting), never more than `max_total`, each destroyed
+    after `expiry_seconds` unclaimed. One pool per workspace and zone (and one with no zone)."""
 
-    image = models.OneToOneField(Image, on_delete=models.CASCADE, related_name="staging_pool")
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="staging_pools")
+    zone = models.ForeignKey(
+        Zone,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staging_pools",
+        help_text="Start its sessions on this zone's agents only; empty: wherever the workspace may run.",
+    )
     ready_target = models.PositiveIntegerField(default=1, help_text="How many staged sessions to keep ready.")
     max_total = models.PositiveIntegerField(
         default=5, help_text="Never more staged sessions (ready and starting) than this."
@@ -164,5 +173,25 @@ class StagingPool(BaseModel):
     )
     enabled = models.BooleanField(default=True)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["image"],
+                condition=models.Q(zone__isnull=True),
+                name="staging_pool_unique_image_anywhere",
+                violation_error_message="This workspace has a pool for any zone already; edit that one.",
+            ),
+            models.UniqueConstraint(
+                fields=["image", "zone"],
+                condition=models.Q(zone__isnull=False),
+                name="staging_pool_unique_image_zone",
+                violation_error_message="This workspace has a pool in that zone already; edit that one.",
+            ),
+        ]
+
+    @property
+    def label(self) -> str:
+        return f"{self.image.friendly_name} in {self.zone.name}" if self.zone_id else self.image.friendly_name
+
     def __str__(self) -> str:
-        return f"staging pool of {self.image}"
+        return f"staging pool of {self.label}"

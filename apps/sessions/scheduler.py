@@ -161,28 +161,34 @@ def where(image: Image) -> str:
     return "agent"
 
 
-def session_place(image: Image, *, kept_free: float = 0.0) -> AgentSnapshot:
+def session_place(image: Image, *, kept_free: float = 0.0, zone_id=None) -> AgentSnapshot:
     """Claim the image's resources on the best agent; raise NoCapacity with the reasons if none fits.
     `kept_free` (a share of each agent's cores and memory) must stay free after the claim: staged
-    sessions leave room for the launches of live users."""
+    sessions leave room for the launches of live users. `zone_id`: only on that zone's agents
+    (a staging pool of one zone)."""
     request = image_request(image)
-    placed = _place(image, request, _snapshots.get(), kept_free)
+    placed = _place(image, request, _snapshots.get(), kept_free, zone_id)
     if placed is None:  # the snapshot may be out of date: refuse on what the database says now
-        placed = _place(image, request, _snapshots.rechecked(), kept_free)
+        placed = _place(image, request, _snapshots.rechecked(), kept_free, zone_id)
     if placed is None:
-        raise NoCapacity(_refusal(image, request, _snapshots.get()))
+        raise NoCapacity(_refusal(image, request, _snapshots.get(), zone_id))
     _snapshots.claimed(placed, request)
     return placed
 
 
+def _candidates(image: Image, snapshot: list[AgentSnapshot], zone_id) -> list[AgentSnapshot]:
+    agents = candidate_agents(image, snapshot)
+    return [agent for agent in agents if agent.zone_id == zone_id] if zone_id else agents
+
+
 def _place(
-    image: Image, request: Resources, snapshot: list[AgentSnapshot], kept_free: float = 0.0
+    image: Image, request: Resources, snapshot: list[AgentSnapshot], kept_free: float = 0.0, zone_id=None
 ) -> AgentSnapshot | None:
     """The agent claimed on, in placement order, or None."""
-    agents = candidate_agents(image, snapshot)
+    agents = _candidates(image, snapshot, zone_id)
     if image.network:
         agents = [agent for agent in agents if image.network in agent.networks]
-    zone_id = image.restrict_to_zone_id
+    zone_id = zone_id or image.restrict_to_zone_id
     for agent in agents_in_placement_order(agents, image):
         fitting = fits(agent.capacity, _with_kept_free(agent, kept_free), request)
         if fitting and agent_reserve_capacity(agent_id=agent.pk, request=request, zone_id=zone_id) is None:
@@ -198,12 +204,14 @@ def _with_kept_free(agent: AgentSnapshot, kept_free: float) -> Resources:
     return agent.reserved + Resources(cores=room.cores * kept_free, memory=int(room.memory * kept_free))
 
 
-def _refusal(image: Image, request: Resources, snapshot: list[AgentSnapshot]) -> str:
+def _refusal(image: Image, request: Resources, snapshot: list[AgentSnapshot], zone_id=None) -> str:
     """Why no agent takes the image, each agent's reason from the snapshot (a claim the database
     refused re-read that agent, and the snapshot is the one read before)."""
-    agents = candidate_agents(image, snapshot)
+    agents = _candidates(image, snapshot, zone_id)
     if not agents:
-        return f"No online, enabled {where(image)} is available for '{image.friendly_name}'."
+        return f"No online, enabled {where(image)} is available for '{image.friendly_name}'" + (
+            " in the pool's zone." if zone_id else "."
+        )
     if image.network:
         agents = [agent for agent in agents if image.network in agent.networks]
         if not agents:

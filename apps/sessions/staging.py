@@ -1,11 +1,12 @@
 """Session staging: ready sessions of a workspace that a request claims at once (Kasm's staging).
 
 `staging_fill` (every 10 s, `sessions.staging_fill`) keeps each enabled pool at its target of
-staged sessions, started through the normal scheduler, owned by the staging user and never above
-the pool's maximum, and leaves STAGING_RESERVED_PERCENT of an agent's cores and memory free for
-users' own launches. Unclaimed staged sessions expire through the usual expiry sweep (their
-`expires_at` is the pool's expiry) and are replaced at the next fill. Counts come from the database
-each time, so a restarted manager neither loses nor duplicates staged sessions.
+staged sessions, started through the normal scheduler (on its zone's agents, for a pool of one
+zone), owned by the staging user and never above the pool's maximum, and leaves
+STAGING_RESERVED_PERCENT of an agent's cores and memory free for users' own launches. Unclaimed
+staged sessions expire through the usual expiry sweep (their `expires_at` is the pool's expiry)
+and are replaced at the next fill. Counts come from the database each time, so a restarted manager
+neither loses nor duplicates staged sessions.
 
 `staged_session_claim` hands one to a user in a single conditional UPDATE (two requests never get
 the same container). Only a request that asks nothing a running container cannot take is served
@@ -41,12 +42,12 @@ CLAIM_CANDIDATES = 5
 
 
 def staging_fill() -> dict[str, int]:
-    """Start what each enabled pool lacks; returns how many were started, by workspace name. One
-    fill at a time across processes (a lock in the shared cache)."""
+    """Start what each enabled pool lacks; returns how many were started, by pool (the workspace's
+    name, and its zone's). One fill at a time across processes (a lock in the shared cache)."""
     if not cache.add(FILL_LOCK, True, timeout=60):
         return {}
     try:
-        return {pool.image.friendly_name: _fill(pool) for pool in StagingPool.objects.select_related("image")}
+        return {pool.label: _fill(pool) for pool in StagingPool.objects.select_related("image", "zone")}
     finally:
         cache.delete(FILL_LOCK)
 
@@ -62,7 +63,7 @@ def _fill(pool: StagingPool) -> int:
         try:
             _stage(pool, kept_free)
         except NoCapacity as refusal:
-            logger.info("Staging pool of %s stays at %s: %s", pool.image, live + started, refusal.message)
+            logger.info("Staging pool of %s stays at %s: %s", pool.label, live + started, refusal.message)
             break
         started += 1
     return started
@@ -73,7 +74,7 @@ def _stage(pool: StagingPool, kept_free: float) -> Session:
     from apps.sessions.services import session_launch_spec
 
     image, now = pool.image, timezone.now()
-    agent = session_place(image, kept_free=kept_free)
+    agent = session_place(image, kept_free=kept_free, zone_id=pool.zone_id)
     session = Session.objects.create(
         owner=staging_user(),
         image=image,
@@ -128,12 +129,12 @@ def staged_session_claim(*, user, image: Image, environment: dict, token_hash: s
 def staging_pools_with_counts():
     """Every pool with its `ready` (running) and `starting` staged sessions counted."""
     return (
-        StagingPool.objects.select_related("image")
+        StagingPool.objects.select_related("image", "zone")
         .annotate(
             ready=Count("sessions", filter=Q(sessions__status=SessionStatus.RUNNING)),
             starting=Count("sessions", filter=Q(sessions__status__in=SessionStatus.STARTING_UP)),
         )
-        .order_by("image__friendly_name")
+        .order_by("image__friendly_name", "zone__name")
     )
 
 

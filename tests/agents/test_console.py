@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from apps.agents.capacity import Resources
 from apps.agents.models import Agent, AgentStat, AgentStatHour, Zone
+from apps.agents.selectors import agent_stat_series
 from apps.agents.services import agent_reserve_capacity, manager_token_is_valid
 from apps.common.units import GIB
 from tests.agents.factories import agent
@@ -145,9 +146,9 @@ def test_a_long_history_is_averaged_into_buckets_for_the_charts(console, busy_ag
     assert (series["memory_total"], series["disk_total"]) == (16 * GIB, 10 * GIB)
 
 
-def test_a_week_reads_hourly_averages_and_the_check_ins_after_the_last_averaged_hour(console, busy_agent):
-    now = timezone.now()
-    last_hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+def test_a_week_reads_hourly_averages_and_the_check_ins_after_the_last_averaged_hour(busy_agent):
+    now = timezone.now().replace(minute=30, second=0, microsecond=0)
+    last_hour = now.replace(minute=0) - timedelta(hours=1)
     AgentStatHour.objects.bulk_create(
         AgentStatHour(
             agent=busy_agent,
@@ -164,7 +165,7 @@ def test_a_week_reads_hourly_averages_and_the_check_ins_after_the_last_averaged_
     stat = {"memory_used": GIB, "memory_total": 32 * GIB, "disk_used": GIB, "disk_total": 10 * GIB}
     AgentStat.objects.create(agent=busy_agent, recorded_at=last_hour, cpu_percent=99.0, **stat)  # averaged already
     AgentStat.objects.create(agent=busy_agent, recorded_at=now - timedelta(seconds=5), cpu_percent=10.0, **stat)
-    series = console.get(f"/api/console/agents/{busy_agent.hex_id}/stats/", {"hours": 24 * 7}).json()
+    series = agent_stat_series(busy_agent, since=now - timedelta(days=7), now=now)
     assert len(series["timestamps"]) == 7 * 24 - 1  # 166 hours, and the recent check-in in its own bucket
     assert set(series["cpu_percent"][:-1]) == {50.0} and series["cpu_percent"][-1] == 10.0
     assert series["memory_total"] == 32 * GIB  # the latest total tops the axis

@@ -8,6 +8,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from apps.accounts.services import STAGING_USERNAME
+from apps.agents.models import Zone
+from apps.agents.zones import zone_delete
+from apps.common.errors import ApplicationError
 from apps.common.hashing import secret_matches
 from apps.common.runtime_settings import runtime_settings_save
 from apps.common.units import GIB
@@ -133,6 +136,43 @@ def test_a_disabled_pool_or_workspace_stages_nothing(pool, sent):
     pool.save()
     pool.image.save()
     assert staging_fill() == {"Desktop": 0} and staged(pool) == []
+
+
+def test_a_pool_of_one_zone_starts_its_sessions_on_that_zones_agents_only(pool, sent):
+    east, west = Zone.objects.create(name="east"), Zone.objects.create(name="west")
+    agent("east-1", cores=8, memory=8 * GIB, zone=east)
+    agent("west-1", cores=8, memory=8 * GIB, zone=west)
+    pool.zone = west
+    pool.save()
+    StagingPool.objects.create(image=pool.image, zone=east, ready_target=1, max_total=1)
+    assert staging_fill() == {"Desktop in east": 1, "Desktop in west": 2}
+    placed = Session.objects.filter(staged_pool__isnull=False).values_list("staged_pool__zone__name", "agent__hostname")
+    assert sorted(placed) == [("east", "east-1"), ("west", "west-1"), ("west", "west-1")]
+
+
+def test_a_zone_pool_without_room_in_its_zone_says_so_and_stages_nothing(pool, sent, caplog):
+    pool.zone = Zone.objects.create(name="empty")
+    pool.save()
+    agent(cores=8, memory=8 * GIB)  # in no zone
+    with caplog.at_level("INFO"):
+        assert staging_fill() == {"Desktop in empty": 0}
+    assert "in the pool's zone" in caplog.text
+
+
+def test_one_pool_per_workspace_and_zone_and_a_used_zone_is_not_deleted(console, pool):
+    zone = Zone.objects.create(name="east")
+    fields = {"image": pool.image.pk, "ready_target": 1, "max_total": 2, "expiry_seconds": 600, "enabled": "on"}
+    assert "pool for any zone already" in console.post("/console/staging/", fields).content.decode()
+    console.post("/console/staging/", {**fields, "zone": zone.pk})
+    again = console.post("/console/staging/", {**fields, "zone": zone.pk}).content.decode()
+    assert "pool in that zone already" in again
+    assert StagingPool.objects.filter(image=pool.image).count() == 2
+    west, north = Zone.objects.create(name="west"), Zone.objects.create(name="north")
+    restricted = Image.objects.create(docker_image="kasm-local/web:latest", friendly_name="Web", restrict_to_zone=west)
+    refused = console.post("/console/staging/", {**fields, "image": restricted.pk, "zone": north.pk}).content.decode()
+    assert "runs only in zone" in refused
+    with pytest.raises(ApplicationError, match="staging pool of Desktop in east"):
+        zone_delete(zone=zone)
 
 
 def test_admins_manage_pools_in_the_console_and_see_staged_sessions_as_such(console, pool, alice, sent):

@@ -16,11 +16,14 @@ from apps.sessions.staging import staging_pool_delete, staging_pools_with_counts
 class StagingPoolForm(forms.ModelForm):
     class Meta:
         model = StagingPool
-        fields = ["image", "ready_target", "max_total", "expiry_seconds", "enabled"]
-        labels = {"image": "Workspace", "ready_target": "Ready sessions", "max_total": "At most"}
+        fields = ["image", "zone", "ready_target", "max_total", "expiry_seconds", "enabled"]
+        labels = {"image": "Workspace", "zone": "Zone", "ready_target": "Ready sessions", "max_total": "At most"}
 
     def clean(self):
         cleaned = super().clean()
+        image, zone = cleaned.get("image"), cleaned.get("zone")
+        if image and zone and image.restrict_to_zone_id and image.restrict_to_zone_id != zone.pk:
+            self.add_error("zone", f"'{image}' runs only in zone '{image.restrict_to_zone}'.")
         if (cleaned.get("ready_target") or 0) > (cleaned.get("max_total") or 0):
             raise forms.ValidationError("Ready sessions cannot exceed the most the pool may hold.")
         if (cleaned.get("expiry_seconds") or 0) < 60:
@@ -35,8 +38,8 @@ def staging_pools(request, pool_id=None):
     form = StagingPoolForm(request.POST or None, instance=pool)
     if request.method == "POST" and form.is_valid():
         saved = form.save()
-        audited(request, "staging.save", str(saved.image), ready=saved.ready_target, most=saved.max_total)
-        messages.success(request, f"Staging pool of '{saved.image}' saved; it fills within seconds.")
+        audited(request, "staging.save", saved.label, ready=saved.ready_target, most=saved.max_total)
+        messages.success(request, f"Staging pool of '{saved.label}' saved; it fills within seconds.")
         return redirect("console:staging")
     return render(request, "console/staging.html", {"pools": staging_pools_with_counts(), "form": form, "pool": pool})
 
@@ -44,8 +47,8 @@ def staging_pools(request, pool_id=None):
 @console_admin_required
 @require_POST
 def staging_pool_remove(request, pool_id):
-    pool = get_object_or_404(StagingPool.objects.select_related("image"), pk=pool_id)
+    pool = get_object_or_404(StagingPool.objects.select_related("image", "zone"), pk=pool_id)
     destroyed = staging_pool_delete(pool=pool)
-    audited(request, "staging.delete", str(pool.image), destroyed=destroyed)
-    messages.success(request, f"Staging pool of '{pool.image}' deleted; {destroyed} staged sessions destroyed.")
+    audited(request, "staging.delete", pool.label, destroyed=destroyed)
+    messages.success(request, f"Staging pool of '{pool.label}' deleted; {destroyed} staged sessions destroyed.")
     return redirect("console:staging")
