@@ -91,16 +91,24 @@ class Agent(BaseModel):
 STATS_DETAIL = timedelta(hours=24)  # each check-in's stats are kept this long, then only hourly averages
 
 
-class AgentStat(models.Model):
-    """One check-in's utilisation, kept for a day (STATS_DETAIL); AgentStatHour keeps its averages."""
+class Utilisation(models.Model):
+    """What the history charts show of an agent: CPU %, memory and disk used and their totals (bytes)."""
 
-    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="stats")
-    recorded_at = models.DateTimeField(db_index=True)
     cpu_percent = models.FloatField()
     memory_used = models.BigIntegerField()
     memory_total = models.BigIntegerField()
     disk_used = models.BigIntegerField()
     disk_total = models.BigIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class AgentStat(Utilisation):
+    """One check-in's utilisation, kept for a day (STATS_DETAIL); AgentStatHour keeps its averages."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="stats")
+    recorded_at = models.DateTimeField(db_index=True)
 
     class Meta:
         ordering = ["agent", "recorded_at"]
@@ -110,18 +118,13 @@ class AgentStat(models.Model):
         return f"{self.agent} at {self.recorded_at:%Y-%m-%d %H:%M:%S}"
 
 
-class AgentStatHour(models.Model):
+class AgentStatHour(Utilisation):
     """An hour of an agent's check-ins, averaged: the history charts beyond a day, kept for the
     retention window (a month of 1,000 agents is 720,000 rows, not 86 million check-ins)."""
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="hourly_stats")
     hour = models.DateTimeField(db_index=True, help_text="The hour's start (UTC).")
     samples = models.PositiveIntegerField(help_text="Check-ins averaged.")
-    cpu_percent = models.FloatField()
-    memory_used = models.BigIntegerField()
-    memory_total = models.BigIntegerField()
-    disk_used = models.BigIntegerField()
-    disk_total = models.BigIntegerField()
 
     class Meta:
         ordering = ["agent", "hour"]
