@@ -13,6 +13,10 @@ the drain reads it, and one that arrives after the window closed opens the next.
 a killed worker costs nothing: its window expires and the next check-in opens another. The list
 keeps at most QUEUE_LIMIT check-ins (the newest): a manager that is down for long finds the latest
 of each agent, not hours of backlog.
+
+Each check-in is stamped with Redis's clock when queued, and the drain reads that clock again:
+how long it waited is told to the apps above (a report that waited describes the containers as
+they were, before a launch that finished meanwhile), with no agent's clock involved.
 """
 
 from __future__ import annotations
@@ -46,14 +50,25 @@ def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
+# Queue a check-in stamped with Redis's time, keep the newest QUEUE_LIMIT, open the batch window
+# if none is: one round trip, and the stamp and the push are one step.
+_QUEUE_SCRIPT = """
+local now = redis.call('TIME')
+redis.call('RPUSH', KEYS[1], now[1] .. '.' .. string.format('%06d', now[2]) .. ' ' .. ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+return redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3])
+"""
+
+
+@cache
+def _queue_script():
+    return _redis().register_script(_QUEUE_SCRIPT)
+
+
 def checkin_send(token: str, credential: str, message: dict) -> None:
     """Agent side: queue this check-in; the first of a batch window queues its drain."""
-    pipeline = _redis().pipeline()
-    pipeline.rpush(QUEUE_KEY, json.dumps([token, credential, message]))
-    pipeline.ltrim(QUEUE_KEY, -QUEUE_LIMIT, -1)
-    pipeline.set(WINDOW_KEY, 1, nx=True, px=WINDOW_MS)
-    *_, window_opened = pipeline.execute()
-    if window_opened:
+    entry = json.dumps([token, credential, message])
+    if _queue_script()(keys=[QUEUE_KEY, WINDOW_KEY], args=[entry, QUEUE_LIMIT, WINDOW_MS]):
         current_app.send_task(DRAIN_TASK, queue=MANAGER_QUEUE)
 
 
@@ -67,20 +82,24 @@ def checkins_drain() -> int:
         return 0
     drained = 0
     while batch := client.lpop(QUEUE_KEY, BATCH_SIZE):
-        agents_checkin([checkin for raw in batch if (checkin := _checkin_parsed(raw)) is not None])
+        seconds, micros = client.time()
+        now = seconds + micros / 1e6
+        agents_checkin([checkin for raw in batch if (checkin := _checkin_parsed(raw, now)) is not None])
         drained += len(batch)
         if len(batch) < BATCH_SIZE:
             break
     return drained
 
 
-def _checkin_parsed(raw: bytes) -> Checkin | None:
-    """A queued check-in, or None (logged) when it is not one."""
+def _checkin_parsed(raw: bytes, now: float) -> Checkin | None:
+    """A queued check-in (`now`: Redis's time), or None (logged) when it is not one."""
     try:
-        token, credential, message = json.loads(raw)
+        queued_at, entry = raw.split(b" ", 1)
+        token, credential, message = json.loads(entry)
         if not (isinstance(token, str) and isinstance(credential, str)):
             raise ValueError("token and credential must be strings")
-        return Checkin(token, credential, host_report_from_message(message))
+        waited = max(0.0, now - float(queued_at))
+        return Checkin(token, credential, host_report_from_message(message), waited)
     except (ValueError, TypeError) as error:
         logger.warning("Refused malformed check-in: %s", error)
         return None

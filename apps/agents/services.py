@@ -20,7 +20,7 @@ from apps.agents.choices import AgentImageStatus, AgentStatus
 from apps.agents.host_report import HostReport
 from apps.agents.models import STATS_DETAIL, Agent, AgentImage, AgentStat, AgentStatHour, Gpu, ManagerToken
 from apps.agents.selectors import agent_capacity, agent_reserved, agents_online, image_sync_plan
-from apps.agents.signals import agents_checked_in, agents_went_offline
+from apps.agents.signals import CheckedIn, agents_checked_in, agents_went_offline
 from apps.common.errors import ApplicationError
 from apps.common.hashing import generate_secret, hash_secret, secret_matches
 from apps.common.installation import installation_id
@@ -72,11 +72,18 @@ def manager_token_is_valid(token: str, *, now: datetime | None = None) -> bool:
 
 @dataclass(frozen=True)
 class Checkin:
-    """One agent's check-in as it arrived: the manager token, its own credential, its report."""
+    """One agent's check-in as it arrived: the manager token, its own credential, its report, and
+    how long it waited in the queue (seconds)."""
 
     token: str
     credential: str
     report: HostReport
+    waited: float = 0.0
+
+
+# How long an agent may take to collect a report (the engine's containers, images, its disk): a
+# session that started within this much before the report was queued may be missing from it.
+REPORT_COLLECTION_SECONDS = 5
 
 
 # Written on every check-in, for all agents of a batch in one statement; the other report fields
@@ -144,7 +151,8 @@ def _checkins_record(checkins: list[Checkin], *, now: datetime | None) -> dict[s
         if created or came_back:
             logger.info("Agent %s is %s", agent.hostname, "enrolled" if created else "back online")
         if agent.approved:  # a pending agent runs nothing of ours yet: there is nothing to reconcile
-            checked_in.append((agent, containers))
+            as_of = now - timedelta(seconds=checkin.waited + REPORT_COLLECTION_SECONDS)
+            checked_in.append(CheckedIn(agent, containers, as_of))
         outcomes[hostname] = agent
     _checkin_fields_write(batched)
     AgentStat.objects.bulk_create(stats)

@@ -24,6 +24,7 @@ from apps.accounts.services import profile_for_user
 from apps.agents.capacity import Resources
 from apps.agents.models import Agent
 from apps.agents.services import agent_release_capacity
+from apps.agents.signals import CheckedIn
 from apps.common.errors import ApplicationError
 from apps.common.hashing import generate_secret, hash_secret
 from apps.common.installation import installation_id
@@ -393,14 +394,17 @@ RECONCILE_FIELDS = (
     "reserved_memory",
     "reserved_gpus",
     "restarts",
+    "started_at",
 )
 
 
-def sessions_reconcile(*, reports: list[tuple[Agent, list]], now: datetime | None = None) -> None:
+def sessions_reconcile(*, reports: list[CheckedIn], now: datetime | None = None) -> None:
     """Compare what each agent runs with the database, both ways, and finish what was started.
 
     - A running session whose container vanished goes to error (capacity released); one whose
-      container exited is started again or goes to error, per SESSION_RESTARTS_ALLOWED.
+      container exited is started again or goes to error, per SESSION_RESTARTS_ALLOWED. Only when
+      it was running before the report was collected (`as_of`): a report queued just before a
+      launch or a resume finished shows the container as it was.
     - A session still starting whose launch was queued LAUNCH_RESEND_SECONDS ago gets it again: the
       launch is idempotent, so a launch lost with a killed worker (or its report) completes.
     - A deleting session whose container is gone is deleted (capacity released); one whose
@@ -409,28 +413,29 @@ def sessions_reconcile(*, reports: list[tuple[Agent, list]], now: datetime | Non
       been seen for the grace period (so one whose session is still being recorded is not removed).
     - A note that the agent was offline is cleared now that it checks in.
 
-    `reports`: (agent, its reported containers) per check-in of a batch; the sessions of all of
-    them are read in one query.
+    `reports`: one per check-in of a batch; the sessions of all of them are read in one query.
     """
     # An agent where nothing runs and nothing should costs nothing: the common case of an idle host.
-    reports = [(agent, containers) for agent, containers in reports if containers or agent.reserved_sessions]
+    reports = [report for report in reports if report.containers or report.agent.reserved_sessions]
     if not reports:
         return
     now = now or timezone.now()
     # Every check-in reads these rows: only what the checks need (a session acted on loads the rest).
-    rows = Session.objects.filter(agent__in=[agent.pk for agent, _ in reports], status__in=SessionStatus.HOLDING)
+    agent_ids = [report.agent.pk for report in reports]
+    rows = Session.objects.filter(agent__in=agent_ids, status__in=SessionStatus.HOLDING)
     holding_by_agent: dict = {}
     for session in rows.only(*RECONCILE_FIELDS):
         holding_by_agent.setdefault(session.agent_id, {})[session.pk] = session
-    for agent, containers in reports:
-        _reconcile_agent(agent, containers, holding_by_agent.get(agent.pk, {}), now)
+    for report in reports:
+        _reconcile_agent(report, holding_by_agent.get(report.agent.pk, {}), now)
 
 
-def _reconcile_agent(agent: Agent, containers: list, holding: dict, now: datetime) -> None:
+def _reconcile_agent(report: CheckedIn, holding: dict, now: datetime) -> None:
+    agent, containers, as_of = report.agent, report.containers, report.as_of or now
     reported = {_as_uuid(c.session_id): c for c in containers}
     for session_id, session in holding.items():
         session.agent = agent
-        _reconcile_one(session, reported.get(session_id), now)
+        _reconcile_one(session, reported.get(session_id), now, as_of)
     offline = offline_message(agent)
     if any(session.status_message == offline for session in holding.values()):
         Session.objects.filter(agent=agent, status__in=SessionStatus.LIVE, status_message=offline).update(
@@ -444,10 +449,13 @@ def _reconcile_agent(agent: Agent, containers: list, holding: dict, now: datetim
         task_enqueue("sessions.destroy", container.session_id, queue=agent_queue_name(agent.hostname))
 
 
-def _reconcile_one(session: Session, container, now: datetime) -> None:
-    if session.status == SessionStatus.RUNNING and container is None:
+def _reconcile_one(session: Session, container, now: datetime, as_of: datetime) -> None:
+    running_when_collected = session.status == SessionStatus.RUNNING and not (
+        session.started_at and session.started_at > as_of
+    )
+    if running_when_collected and container is None:
         session_mark_failed(session=session, reason="The session's container vanished from its agent.")
-    elif session.status == SessionStatus.RUNNING and container.status != "running":
+    elif running_when_collected and container.status != "running":
         _container_stopped(session, container.status)
     elif session.status in SessionStatus.STARTING_UP and _launch_overdue(session, now):
         logger.warning("Re-sending the launch of session %s to %s", session.hex_id, session.agent.hostname)

@@ -67,7 +67,8 @@ def test_checkin_tells_the_apps_above_which_containers_run(token):
         agent_checkin(credential=CREDENTIAL, token=token, report=host_report(containers=[session_container("b" * 32)]))
     finally:
         agents_checked_in.disconnect(dispatch_uid="test-receiver")
-    [(agent, containers)] = received[0]["reports"]
+    [report] = received[0]["reports"]
+    agent, containers = report.agent, report.containers
     assert agent.hostname == "agent-1"
     assert containers[0].session_id == "b" * 32
 
@@ -179,6 +180,6 @@ def test_containers_of_another_installation_or_agent_are_not_reconciled(token):
         agent = agent_checkin(credential=CREDENTIAL, token=token, report=host_report(containers=containers))
     finally:
         agents_checked_in.disconnect(dispatch_uid="test-receiver")
-    [(_, reported)] = received[0]["reports"]
-    assert [c.session_id for c in reported] == ["a" * 32, "d" * 32]
+    [report] = received[0]["reports"]
+    assert [c.session_id for c in report.containers] == ["a" * 32, "d" * 32]
     assert agent.session_containers == ["a" * 32, "d" * 32]

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.agents import checkin_queue, services
 from apps.agents.checkin_queue import checkin_send, checkins_drain
@@ -140,7 +141,7 @@ def test_queued_checkins_are_drained_in_one_batch_once_its_window_closes(token, 
     first, second = enrolled(token, 2)
     checkin_send(token, CREDENTIAL, host_report(first, cpu_percent=55.0).as_message())
     checkin_send(token, CREDENTIAL, host_report(second, cpu_percent=65.0).as_message())
-    client.rpush(checkin_queue.QUEUE_KEY, json.dumps(["token", CREDENTIAL, {"hostname": 7}]))
+    client.rpush(checkin_queue.QUEUE_KEY, "0.0 " + json.dumps(["token", CREDENTIAL, {"hostname": 7}]))
     # The first check-in opened the window and queued its drain; the second found it open.
     assert sent == [("agents.checkins_drain", "manager", None)]
     # A drain that starts while the window is open comes back when it closes, and reads nothing yet.
@@ -165,6 +166,36 @@ def test_a_checkin_after_the_window_closed_opens_the_next(token, queue):
     assert [task for task, _, _ in sent] == ["agents.checkins_drain"] * 2
 
 
+def test_a_report_queued_before_a_launch_finished_does_not_end_that_session(token):
+    [name] = enrolled(token, 1)
+    with_running_sessions(name, 2)
+    older, newer = Session.objects.order_by("created_at")
+    now = timezone.now()
+    Session.objects.filter(pk=older.pk).update(started_at=now - timedelta(minutes=5))
+    Session.objects.filter(pk=newer.pk).update(started_at=now - timedelta(seconds=20))
+    # Neither container in a report that waited 30 s in the queue: only the older session was
+    # running when it was collected, so only that one has lost its container.
+    agents_checkin([Checkin(token, CREDENTIAL, host_report(name, containers=[]), waited=30)], now=now)
+    assert Session.objects.get(pk=older.pk).status == SessionStatus.ERROR
+    assert Session.objects.get(pk=newer.pk).status == SessionStatus.RUNNING
+    agents_checkin([Checkin(token, CREDENTIAL, host_report(name, containers=[]))], now=now)  # a fresh one
+    assert Session.objects.get(pk=newer.pk).status == SessionStatus.ERROR
+
+
+def test_the_queue_tells_how_long_a_checkin_waited_by_redis_clock(token, queue, monkeypatch):
+    client, _ = queue
+    [name] = enrolled(token, 1)
+    checkin_send(token, CREDENTIAL, host_report(name).as_message())
+    recorded = []
+    monkeypatch.setattr(checkin_queue, "agents_checkin", lambda checkins: recorded.extend(checkins))
+    client.delete(checkin_queue.WINDOW_KEY)
+    seconds, micros = client.time()
+    late = json.dumps([token, CREDENTIAL, host_report(name).as_message()])
+    client.rpush(checkin_queue.QUEUE_KEY, f"{seconds - 40}.{micros:06d} {late}")  # queued 40 s ago
+    assert checkins_drain() == 2
+    assert 0 <= recorded[0].waited < 5 and 40 <= recorded[1].waited < 45
+
+
 def test_a_drain_that_finds_nothing_schedules_nothing(queue):
     _, sent = queue
     assert checkins_drain() == 0
@@ -176,5 +207,7 @@ def test_the_queue_keeps_only_the_newest_checkins(token, queue, monkeypatch):
     monkeypatch.setattr(checkin_queue, "QUEUE_LIMIT", 3)
     for percent in range(5):
         checkin_send(token, CREDENTIAL, host_report("host-00", cpu_percent=float(percent)).as_message())
-    kept = [json.loads(raw)[2]["cpu_percent"] for raw in client.lrange(checkin_queue.QUEUE_KEY, 0, -1)]
+    kept = [
+        json.loads(raw.split(b" ", 1)[1])[2]["cpu_percent"] for raw in client.lrange(checkin_queue.QUEUE_KEY, 0, -1)
+    ]
     assert kept == [2.0, 3.0, 4.0]

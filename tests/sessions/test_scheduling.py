@@ -9,6 +9,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from apps.agents.models import Agent, Zone
+from apps.agents.signals import CheckedIn
 from apps.common.errors import ApplicationError
 from apps.common.units import GIB
 from apps.images.models import Image
@@ -156,9 +157,9 @@ def test_a_running_session_whose_container_vanished_is_marked(alice, image):
     session = session_request(user=alice, image=image).session
     session_mark_running(session=session, container_id="c" * 64, host_port=40000)
     host.refresh_from_db()  # as a check-in loads it
-    sessions_reconcile(reports=[(host, [session_container(session.hex_id)])])
+    sessions_reconcile(reports=[CheckedIn(host, [session_container(session.hex_id)])])
     assert Session.objects.get().status == SessionStatus.RUNNING
-    sessions_reconcile(reports=[(host, [])])
+    sessions_reconcile(reports=[CheckedIn(host, [])])
     session.refresh_from_db()
     assert session.status == SessionStatus.ERROR and "vanished" in session.status_message
     assert reserved(host) == (0, 0)
@@ -172,11 +173,11 @@ def test_unknown_containers_are_removed_after_the_grace_period(image, settings, 
     cache.delete(f"sessions:orphan-seen:{orphan.container_id}")
     now = timezone.now()
     with django_capture_on_commit_callbacks() as callbacks:
-        sessions_reconcile(reports=[(host, [orphan])], now=now)
-        sessions_reconcile(reports=[(host, [orphan])], now=now + timedelta(seconds=299))
+        sessions_reconcile(reports=[CheckedIn(host, [orphan])], now=now)
+        sessions_reconcile(reports=[CheckedIn(host, [orphan])], now=now + timedelta(seconds=299))
     assert callbacks == []
     with django_capture_on_commit_callbacks() as callbacks:
-        sessions_reconcile(reports=[(host, [orphan])], now=now + timedelta(seconds=301))
+        sessions_reconcile(reports=[CheckedIn(host, [orphan])], now=now + timedelta(seconds=301))
     assert len(callbacks) == 1  # the removal, sent to the agent's queue after commit
 
 

@@ -13,6 +13,7 @@ from apps.agents.choices import AgentStatus
 from apps.agents.identity import agent_identity
 from apps.agents.models import Agent
 from apps.agents.services import agents_mark_offline
+from apps.agents.signals import CheckedIn
 from apps.common.runtime_settings import runtime_settings_save
 from apps.common.units import GIB
 from apps.images.models import Image
@@ -81,12 +82,12 @@ def test_a_start_with_no_report_gets_its_launch_again_once_per_interval(alice, i
     session = launched(alice, image)
     host.refresh_from_db()  # as a check-in loads it
     now = timezone.now()
-    sessions_reconcile(reports=[(host, [])], now=now + timedelta(seconds=30))
+    sessions_reconcile(reports=[CheckedIn(host, [])], now=now + timedelta(seconds=30))
     assert names(sent) == ["sessions.launch"]  # only the first
-    sessions_reconcile(reports=[(host, [session_container(session.hex_id)])], now=now + timedelta(seconds=61))
-    sessions_reconcile(reports=[(host, [])], now=now + timedelta(seconds=90))
+    sessions_reconcile(reports=[CheckedIn(host, [session_container(session.hex_id)])], now=now + timedelta(seconds=61))
+    sessions_reconcile(reports=[CheckedIn(host, [])], now=now + timedelta(seconds=90))
     assert names(sent) == ["sessions.launch"] * 2
-    sessions_reconcile(reports=[(host, [])], now=now + timedelta(seconds=122))
+    sessions_reconcile(reports=[CheckedIn(host, [])], now=now + timedelta(seconds=122))
     assert names(sent) == ["sessions.launch"] * 3
     assert sent[-1][1][0]["session_id"] == session.hex_id
     assert Session.objects.get().status == SessionStatus.PROVISIONING
@@ -112,7 +113,7 @@ def test_a_running_session_whose_container_exited_ends_in_error(alice, image, se
     exited = session_container(session.hex_id)
     exited = type(exited)(**{**exited.__dict__, "status": "exited"})
     host.refresh_from_db()
-    sessions_reconcile(reports=[(host, [exited])])
+    sessions_reconcile(reports=[CheckedIn(host, [exited])])
     session.refresh_from_db()
     assert session.status == SessionStatus.ERROR and "stopped (exited)" in session.status_message
     host.refresh_from_db()
@@ -127,8 +128,8 @@ def test_a_stopped_container_is_started_again_as_often_as_the_setting_allows(ali
     running = session_container(session.hex_id)
     exited = type(running)(**{**running.__dict__, "status": "exited"})
     host.refresh_from_db()
-    sessions_reconcile(reports=[(host, [exited])])
-    sessions_reconcile(reports=[(host, [exited])])  # the next check-in, before the launch ran
+    sessions_reconcile(reports=[CheckedIn(host, [exited])])
+    sessions_reconcile(reports=[CheckedIn(host, [exited])])  # the next check-in, before the launch ran
     session.refresh_from_db()
     assert (session.status, session.restarts) == (SessionStatus.STARTING, 1)
     assert "starting it again" in session.status_message
@@ -138,7 +139,7 @@ def test_a_stopped_container_is_started_again_as_often_as_the_setting_allows(ali
     assert host.reserved_sessions == 1  # its capacity stays held
 
     session_mark_running(session=session, container_id="c" * 64, host_port=40001)
-    sessions_reconcile(reports=[(host, [exited])])  # stopped again: the restart is spent
+    sessions_reconcile(reports=[CheckedIn(host, [exited])])  # stopped again: the restart is spent
     session.refresh_from_db()
     assert (session.status, session.restarts) == (SessionStatus.ERROR, 1)
     host.refresh_from_db()
@@ -152,9 +153,9 @@ def test_a_deleting_session_whose_container_is_gone_is_deleted_after_a_while(ali
     session_destroy(session=session)
     host.refresh_from_db()
     now = timezone.now()
-    sessions_reconcile(reports=[(host, [])], now=now)
+    sessions_reconcile(reports=[CheckedIn(host, [])], now=now)
     assert Session.objects.get().status == SessionStatus.DELETING  # the destroy may still be on its way
-    sessions_reconcile(reports=[(host, [])], now=now + timedelta(seconds=61))
+    sessions_reconcile(reports=[CheckedIn(host, [])], now=now + timedelta(seconds=61))
     assert Session.objects.get().status == SessionStatus.DELETED
     host.refresh_from_db()
     assert (host.reserved_cores, host.reserved_sessions) == (0, 0)
@@ -182,7 +183,7 @@ def test_the_offline_note_goes_when_the_agent_checks_in_again(alice, image, sent
     sessions_flag_agents_offline(agents=[host])
     assert "offline" in Session.objects.get().status_message
     host.refresh_from_db()
-    sessions_reconcile(reports=[(host, [session_container(session.hex_id)])])
+    sessions_reconcile(reports=[CheckedIn(host, [session_container(session.hex_id)])])
     assert Session.objects.get().status_message == ""
 
 
@@ -231,11 +232,11 @@ def test_a_destroy_lost_with_its_worker_is_sent_again_while_the_container_stays(
     session_destroy(session=Session.objects.get())
     host.refresh_from_db()
     still_there, now = [session_container(session.hex_id)], timezone.now()
-    sessions_reconcile(reports=[(host, still_there)], now=now)
-    sessions_reconcile(reports=[(host, still_there)], now=now + timedelta(seconds=30))
+    sessions_reconcile(reports=[CheckedIn(host, still_there)], now=now)
+    sessions_reconcile(reports=[CheckedIn(host, still_there)], now=now + timedelta(seconds=30))
     assert names(sent).count("sessions.destroy") == 1
-    sessions_reconcile(reports=[(host, still_there)], now=now + timedelta(seconds=61))
-    sessions_reconcile(reports=[(host, still_there)], now=now + timedelta(seconds=90))
+    sessions_reconcile(reports=[CheckedIn(host, still_there)], now=now + timedelta(seconds=61))
+    sessions_reconcile(reports=[CheckedIn(host, still_there)], now=now + timedelta(seconds=90))
     assert names(sent).count("sessions.destroy") == 2
 
 
