@@ -73,6 +73,9 @@ async function poll() {
 onLiveUpdate("session.", (message) => {
   if (message.payload.kasm_id === kasmId) show(message.payload.status, message.payload.message);
 });
+// The page was rendered with the session's status: a running desktop connects at once, without
+// waiting for the first status answer (a round trip more before the first frame).
+show(root.dataset.status, document.getElementById("session-message").textContent);
 poll();
 
 // The side panel: open or closed as the user left it last; the desktop takes the room it leaves.
