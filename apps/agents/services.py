@@ -381,14 +381,11 @@ def agent_stats_roll_up(*, now: datetime | None = None) -> int:
 
 def agent_stats_prune(*, now: datetime | None = None) -> tuple[int, int]:
     """Keep the history bounded: check-ins older than STATS_DETAIL go once their hour is averaged,
-    hourly averages older than the retention window go. Returns (check-ins, hours) deleted."""
+    hourly averages older than the retention window go. Returns (check-ins, hours) deleted.
+    The roll-up first averages every complete hour, so all check-ins a day old are averaged."""
     now = now or timezone.now()
     agent_stats_roll_up(now=now)
-    averaged_until = AgentStatHour.objects.aggregate(last=Max("hour"))["last"]
-    cutoff = now - STATS_DETAIL
-    if averaged_until is not None:
-        cutoff = min(cutoff, averaged_until + timedelta(hours=1))
-    check_ins, _ = AgentStat.objects.filter(recorded_at__lt=cutoff).delete()
+    check_ins, _ = AgentStat.objects.filter(recorded_at__lt=now - STATS_DETAIL).delete()
     retention = timedelta(days=runtime_setting("AGENT_STATS_RETENTION_DAYS"))
     hours, _ = AgentStatHour.objects.filter(hour__lt=now - retention).delete()
     return check_ins, hours

@@ -42,6 +42,6 @@ class PersistentProfileAdmin(admin.ModelAdmin):
 
 @admin.register(StagingPool)
 class StagingPoolAdmin(admin.ModelAdmin):
-    list_display = ["image", "ready_target", "max_total", "expiry_seconds", "enabled"]
-    list_filter = ["enabled"]
+    list_display = ["image", "zone", "ready_target", "max_total", "expiry_seconds", "enabled"]
+    list_filter = ["enabled", "zone"]
     search_fields = ["image__friendly_name", "image__docker_image"]
