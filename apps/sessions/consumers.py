@@ -40,6 +40,7 @@ class SessionNotStarting(Exception):
 
 class SessionVncProxyConsumer(AsyncWebsocketConsumer):
     upstream = None
+    upstream_opening: asyncio.Task | None = None
 
     async def connect(self) -> None:
         kasm_id = self.scope["url_route"]["kwargs"]["kasm_id"]
@@ -47,12 +48,12 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
         # between is never missed: its event waits in this socket's channel until connect returns.
         self.share_group = share_group_of(kasm_id)
         await self.channel_layer.group_add(self.share_group, self.channel_name)
-        access = await self._access(kasm_id)
+        access, policy = await self._access(kasm_id)
         if access is not None:
             # Likewise for a logout everywhere, a lock or a disable of this user: join, then check again.
             self.revocation_group = user_group(access.user_id)
             await self.channel_layer.group_add(self.revocation_group, self.channel_name)
-            access = await self._access(kasm_id)
+            access, policy = await self._access(kasm_id, with_policy=True)
         if access is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -60,7 +61,7 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.share_group, self.channel_name)
             self.share_group = None
         session, self.access = access.session, access
-        await self._apply_policy(access)
+        self._apply_policy(access, policy)
         self.from_browser: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.flow = flow_control(self.scope)
         subprotocol = "binary" if "binary" in self.scope.get("subprotocols", []) else None
@@ -70,21 +71,11 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             self.status_changed, self.status_group = asyncio.Event(), user_group(session.owner_id)
             if self.status_group != self.revocation_group:  # a viewer; the owner is in that group already
                 await self.channel_layer.group_add(self.status_group, self.channel_name)
-            await self.accept(subprotocol)
-            self.pump = asyncio.create_task(self._relay_once_running(session))
-            return
-        try:
-            self.upstream, upstream_reader = await upstream_open(session)
-        except (OSError, RfbError, websockets.WebSocketException) as error:
-            logger.warning("Proxy could not reach session %s: %s", session.hex_id, error)
-            await self.close(code=CLOSE_UPSTREAM_FAILED)
-            return
         await self.accept(subprotocol)
-        self.pump = asyncio.create_task(self._relay(upstream_reader))
+        self.pump = asyncio.create_task(self._bridge(session))
 
-    async def _apply_policy(self, access) -> None:
+    def _apply_policy(self, access, policy) -> None:
         """The owner's group policy shapes the stream: clipboard either way, and idle disconnect."""
-        policy = await database_sync_to_async(user_policy)(access.session.owner)
         self.stream_state = RfbStreamState()
         self.idle_seconds = 0 if access.view_only else policy.idle_disconnect_seconds
         self.last_input = asyncio.get_running_loop().time()
@@ -109,13 +100,20 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
         await self.from_browser.put(None)
         await self.close(code=CLOSE_IDLE)
 
-    async def _access(self, kasm_id):
-        return await database_sync_to_async(session_for_proxy)(
-            kasm_id=kasm_id,
-            user=self.scope.get("user"),
-            cookies=self.scope.get("cookies", {}),
-            browser_session=self.scope.get("session"),
-        )
+    async def _access(self, kasm_id, *, with_policy: bool = False) -> tuple:
+        """(access or None, the session owner's policy when `with_policy` and access), in one trip
+        to the database thread."""
+
+        def check():
+            access = session_for_proxy(
+                kasm_id=kasm_id,
+                user=self.scope.get("user"),
+                cookies=self.scope.get("cookies", {}),
+                browser_session=self.scope.get("session"),
+            )
+            return access, user_policy(access.session.owner) if with_policy and access else None
+
+        return await database_sync_to_async(check)()
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         await self.from_browser.put(bytes_data if bytes_data is not None else text_data.encode())
@@ -149,6 +147,7 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             await self.upstream.close()
         elif getattr(self, "pump", None):
             self.pump.cancel()  # still waiting for the workspace: nobody is left to bridge
+            await self._upstream_abandon()
 
     async def _browser_bytes(self) -> bytes:
         data = await self._next_from_browser()
@@ -159,18 +158,48 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
     async def _send_to_browser(self, data: bytes) -> None:
         await self.send(bytes_data=data)
 
-    async def _relay_once_running(self, session) -> None:
+    async def _bridge(self, session) -> None:
+        """Greet the browser while the workspace's connection opens (once it runs, for a session
+        still starting), then relay both ways: the two handshakes overlap instead of adding up."""
         try:
-            session = await self._wait_until_running(session)
-            self.upstream, upstream_reader = await upstream_open(session)
-        except (TimeoutError, SessionNotStarting, OSError, RfbError, websockets.WebSocketException) as error:
-            logger.warning("Proxy could not reach session %s: %s", session.hex_id, error)
-            await self.close(code=CLOSE_UPSTREAM_FAILED)
+            if not session_is_reachable(session):
+                session = await self._wait_until_running(session)
+                if self.status_group != self.revocation_group:  # the owner stays in their group for revocations
+                    await self.channel_layer.group_discard(self.status_group, self.channel_name)
+                self.status_group = None
+        except (TimeoutError, SessionNotStarting) as error:
+            await self._upstream_failed(session, error)
             return
-        if self.status_group != self.revocation_group:  # the owner stays in their group for revocations
-            await self.channel_layer.group_discard(self.status_group, self.channel_name)
-        self.status_group = None
-        await self._relay(upstream_reader)
+        self.upstream_opening = asyncio.create_task(upstream_open(session))
+        browser_reader = ByteReader(self._browser_bytes)
+        try:
+            await accept_client(browser_reader, self._send_to_browser)
+        except (RfbError, ConnectionError) as error:
+            logger.info("Session proxy closed during the browser's handshake: %s", error)
+            await self._upstream_abandon()
+            await self.close()
+            return
+        try:
+            self.upstream, upstream_reader = await self.upstream_opening
+        except (OSError, RfbError, websockets.WebSocketException) as error:
+            await self._upstream_failed(session, error)
+            return
+        await self._relay(browser_reader, upstream_reader)
+
+    async def _upstream_failed(self, session, error: Exception) -> None:
+        logger.warning("Proxy could not reach session %s: %s", session.hex_id, error)
+        await self.close(code=CLOSE_UPSTREAM_FAILED)
+
+    async def _upstream_abandon(self) -> None:
+        """The workspace's connection is not needed after all: stop opening it, or close it."""
+        opening = self.upstream_opening
+        if opening is None:
+            return
+        if opening.done() and not opening.cancelled() and opening.exception() is None:
+            upstream, _ = opening.result()
+            await upstream.close()
+        else:
+            opening.cancel()
 
     async def _wait_until_running(self, session):
         """The session, re-read once it runs. Woken by its status pushes, and re-read every second
@@ -192,10 +221,8 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.status_changed.wait(), timeout=min(1, remaining))
 
-    async def _relay(self, upstream_reader: ByteReader) -> None:
-        browser_reader = ByteReader(self._browser_bytes)
+    async def _relay(self, browser_reader: ByteReader, upstream_reader: ByteReader) -> None:
         try:
-            await accept_client(browser_reader, self._send_to_browser)
             if self.idle_seconds:
                 self.idle_watch = asyncio.create_task(self._close_when_idle())
             await asyncio.gather(

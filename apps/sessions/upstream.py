@@ -34,6 +34,9 @@ async def upstream_open(session) -> tuple:
             if loop.time() > deadline:
                 raise
             await asyncio.sleep(0.01)
+        except BaseException:  # refused, or no longer wanted (cancelled): never left open
+            await upstream.close()
+            raise
 
 
 async def _upstream_connect(session):

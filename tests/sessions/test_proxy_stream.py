@@ -26,11 +26,21 @@ CHUNK = 64 * 1024
 STREAM = 256 * 1024**2
 
 
-def start_workspace(port: int, *, stream: int = 0, sent: list[int] | None = None, deaf: bool = False) -> None:
+def start_workspace(
+    port: int,
+    *,
+    stream: int = 0,
+    sent: list[int] | None = None,
+    deaf: bool = False,
+    greet_after: threading.Event | None = None,
+) -> None:
     """An RFB server (security None) that streams `stream` bytes after ClientInit, counting in `sent`,
-    then echoes; or, `deaf`, reads nothing more after ClientInit."""
+    then echoes; or, `deaf`, reads nothing more after ClientInit. With `greet_after`, it says
+    nothing until that event is set."""
 
     async def workspace(websocket) -> None:
+        if greet_after is not None:
+            await asyncio.get_running_loop().run_in_executor(None, greet_after.wait)
         await accept_as_workspace(websocket)
         for _ in range(stream // CHUNK):
             await websocket.send(b"\x00" * CHUNK)  # waits while the proxy does not read
@@ -78,6 +88,19 @@ def test_a_socket_opened_while_the_session_starts_is_bridged_once_it_runs(alice,
         websocket.send(b"after the start")
         assert stream.read(15) == b"after the start"
     assert bridged_after < 0.9, f"bridged {bridged_after:.2f} s after the start: the status push was missed"
+
+
+def test_the_browser_is_greeted_while_the_workspace_is_still_connecting(alice, daphne_env):
+    """The two handshakes overlap: the proxy's greeting does not wait for the workspace's."""
+    port, workspace_greets = free_port(), threading.Event()
+    start_workspace(port, greet_after=workspace_greets)
+    session, token = stub_session(alice, port=port)
+    with desktop_socket(session, token, daphne_env) as (websocket, _):
+        stream = handshake_as_browser(websocket)  # the workspace has not said a word yet
+        websocket.send(b"\x01")  # ClientInit: held until the workspace's handshake is done
+        workspace_greets.set()
+        websocket.send(b"through")
+        assert stream.read(7) == b"through"
 
 
 def test_a_socket_waiting_for_a_session_that_fails_is_closed(alice, daphne_env):
