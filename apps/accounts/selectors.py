@@ -24,8 +24,9 @@ def user_group_policies(user) -> QuerySet[GroupPolicy]:
     return GroupPolicy.objects.filter(groups).select_related("group")
 
 
-def user_policy(user) -> UserPolicy:
-    policies = user_group_policies(user)
+def user_policy(user, *, group_policies: list[GroupPolicy] | None = None) -> UserPolicy:
+    """The settings in force for `user`; `group_policies`: theirs, when the caller read them already."""
+    policies = user_group_policies(user) if group_policies is None else group_policies
     return policy_resolved([(policy.priority, policy.group.name, policy.settings) for policy in policies])
 
 

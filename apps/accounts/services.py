@@ -38,6 +38,7 @@ class PermissionRefused(ApplicationError):
 BUILT_IN_GROUPS = (ADMINISTRATORS_GROUP, ALL_USERS_GROUP)
 PASSWORD_LENGTH = (8, 1024)
 MAX_TEXT_LENGTH = 16 * 1024  # a text column without a maximum (an SSH public key)
+API_KEY_USE_RESOLUTION = timedelta(minutes=1)  # how fresh a key's "last used" is kept
 
 # News for the apps above (sessions receives them): a user's access ended (logged out everywhere),
 # and a user is being deleted (receivers destroy what is theirs and return how many of their
@@ -87,7 +88,9 @@ def api_key_authenticate(*, key: str, secret: str) -> ApiKey:
         raise ApplicationError(f"API key '{api_key.name}' is disabled.")
     if api_key.expires_at and api_key.expires_at <= timezone.now():
         raise ApplicationError(f"API key '{api_key.name}' expired at {api_key.expires_at.isoformat()}.")
-    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at >= API_KEY_USE_RESOLUTION:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)  # not a write per call of a busy key
     return api_key
 
 

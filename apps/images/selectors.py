@@ -1,5 +1,6 @@
 from django.db.models import QuerySet
 
+from apps.accounts.models import GroupPolicy
 from apps.accounts.selectors import user_group_policies
 from apps.images.models import Image
 
@@ -23,5 +24,13 @@ def images_launchable_by(user) -> QuerySet[Image]:
     return images.filter(groups__in=[group for group, _all in policies]).distinct()
 
 
-def image_launchable_by(user, image: Image) -> bool:
-    return images_launchable_by(user).filter(pk=image.pk).exists()
+def image_launchable_by(user, image: Image, *, group_policies: list[GroupPolicy] | None = None) -> bool:
+    """Whether `user` may launch `image` (as read a moment ago); `group_policies`: the user's, when
+    the caller read them already (then a group allowed every workspace costs no query)."""
+    if group_policies is None:
+        return images_launchable_by(user).filter(pk=image.pk).exists()
+    if not image.enabled or image.archived:
+        return False
+    if any(policy.all_workspaces for policy in group_policies):
+        return True
+    return image.groups.filter(pk__in=[policy.group_id for policy in group_policies]).exists()

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from apps.accounts.models import GroupPolicy
 from apps.accounts.selectors import user_group_policies
 from apps.accounts.services import profile_for_user
 from apps.agents.models import Agent
@@ -60,10 +61,12 @@ def session_profile_claim(*, user, image: Image, agent_id, mode: ProfileMode) ->
     return profile, mode == ProfileMode.RESET and not created
 
 
-def session_mapping_specs(*, user, image: Image) -> list[dict]:
-    """The volume mappings of a launch: the workspace's, then those of the user's groups."""
+def session_mapping_specs(*, user, image: Image, group_policies: list[GroupPolicy] | None = None) -> list[dict]:
+    """The volume mappings of a launch: the workspace's, then those of the user's groups (their
+    policies read here, unless the caller passes them)."""
     mappings = list(image.volume_mappings or [])
-    for policy in user_group_policies(user).order_by("priority", "group__name"):
+    policies = user_group_policies(user) if group_policies is None else group_policies
+    for policy in sorted(policies, key=lambda policy: (policy.priority, policy.group.name)):
         mappings.extend(policy.volume_mappings or [])
     mounts = mappings_expand(mappings, **_placeholders(user, image))
     return [mount.as_spec() for mount in mounts]

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from apps.accounts.group_settings import UserPolicy
 from apps.accounts.models import Profile
-from apps.accounts.selectors import user_policy
+from apps.accounts.selectors import user_group_policies, user_policy
 from apps.accounts.services import profile_for_user
 from apps.agents.capacity import Resources
 from apps.agents.models import Agent
@@ -79,7 +79,8 @@ def session_request(
     """Check the user's policy, place the session on an agent (claiming capacity) and queue its
     launch there, with the user's persistent profile as `profile_mode` says. Without `image`, the
     user's default workspace; `shared`: with a share link from the start."""
-    policy, profile = user_policy(user), profile_for_user(user=user)
+    group_policies = list(user_group_policies(user))  # read once for the policy, access and mounts
+    policy, profile = user_policy(user, group_policies=group_policies), profile_for_user(user=user)
     if profile.locked or not user.is_active:
         raise PolicyRefusal(f"User '{user.get_username()}' is locked or disabled.")
     if shared and not policy.allow_sharing:
@@ -87,7 +88,7 @@ def session_request(
     image = image or default_workspace(profile, policy)
     if not image.enabled:
         raise ApplicationError(f"The workspace '{image.friendly_name}' is disabled.")
-    if not image_launchable_by(user, image):
+    if not image_launchable_by(user, image, group_policies=group_policies):
         raise PolicyRefusal(f"'{user.get_username()}' may not launch '{image.friendly_name}'; ask an admin for access.")
     environment = container_environment(
         profile_environment=profile.environment,
@@ -106,7 +107,12 @@ def session_request(
         staged = None
         if not (kasm_url or shared):
             staged = staged_session_claim(
-                user=user, image=image, environment=environment, token_hash=hash_secret(token), expires_at=expires_at
+                user=user,
+                image=image,
+                environment=environment,
+                token_hash=hash_secret(token),
+                expires_at=expires_at,
+                group_policies=group_policies,
             )
         if staged is not None:
             _status_pushed(staged)

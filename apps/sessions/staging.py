@@ -103,26 +103,28 @@ def staged_environment() -> dict:
     )
 
 
-def staged_session_claim(*, user, image: Image, environment: dict, token_hash: str, expires_at) -> Session | None:
+def staged_session_claim(
+    *, user, image: Image, environment: dict, token_hash: str, expires_at, group_policies: list
+) -> Session | None:
     """A ready staged session of `image` made `user`'s, or None: none ready, another request took
     each one first, or the request needs what a running container cannot take (another
-    environment, a persistent profile, volume mappings). The caller rules out a start URL and a share."""
-    if environment != staged_environment():
+    environment, a persistent profile, volume mappings). The caller rules out a start URL and a
+    share, and passes the user's `group_policies` (their volume mappings)."""
+    if environment != staged_environment() or image.persistent_profile_path:
         return None
     ready = Session.objects.filter(image=image, staged_pool__isnull=False, status=SessionStatus.RUNNING)
-    candidates = list(ready.order_by("created_at").values_list("pk", flat=True)[:CLAIM_CANDIDATES])
-    if not candidates or image.persistent_profile_path or session_mapping_specs(user=user, image=image):
-        return None  # the mounts are looked up only when a staged session could serve the request
-    for pk in candidates:
-        claimed = Session.objects.filter(pk=pk, staged_pool__isnull=False, status=SessionStatus.RUNNING).update(
-            owner=user,
-            staged_pool=None,
-            session_token_hash=token_hash,
-            keepalive_at=timezone.now(),
-            expires_at=expires_at,
-        )
-        if claimed:
-            return Session.objects.select_related("owner", "image", "agent").get(pk=pk)
+    candidates = list(ready.select_related("agent").order_by("created_at")[:CLAIM_CANDIDATES])
+    if not candidates or session_mapping_specs(user=user, image=image, group_policies=group_policies):
+        return None
+    claim = {"owner": user, "staged_pool": None, "session_token_hash": token_hash, "expires_at": expires_at}
+    claim["keepalive_at"] = timezone.now()
+    for session in candidates:
+        claimed = Session.objects.filter(pk=session.pk, staged_pool__isnull=False, status=SessionStatus.RUNNING)
+        if claimed.update(**claim):
+            for field, value in claim.items():
+                setattr(session, field, value)
+            session.image = image
+            return session
     return None
 
 

@@ -67,6 +67,18 @@ def test_right_secret_authenticates_and_records_use():
     assert issued.api_key.last_used_at is not None
 
 
+def test_the_last_use_is_written_at_most_once_a_minute(django_assert_num_queries):
+    issued = api_key_create(name="ci")
+    api_key_authenticate(key=issued.api_key.key, secret=issued.secret)
+    first_use = ApiKey.objects.get(pk=issued.api_key.pk).last_used_at
+    with django_assert_num_queries(1):  # the key's read, no write
+        api_key_authenticate(key=issued.api_key.key, secret=issued.secret)
+    assert ApiKey.objects.get(pk=issued.api_key.pk).last_used_at == first_use
+    ApiKey.objects.filter(pk=issued.api_key.pk).update(last_used_at=first_use - timedelta(minutes=1))
+    api_key_authenticate(key=issued.api_key.key, secret=issued.secret)
+    assert ApiKey.objects.get(pk=issued.api_key.pk).last_used_at > first_use
+
+
 def test_wrong_secret_disabled_and_expired_keys_are_refused():
     issued = api_key_create(name="ci")
     with pytest.raises(ApplicationError, match="Invalid API key or secret"):

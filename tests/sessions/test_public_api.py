@@ -82,6 +82,7 @@ def test_get_kasms_reads_ten_users_sessions_in_the_queries_of_one(api, image, dj
             kasms = api("get_kasms").json()["kasms"]
         return len(kasms), len(captured)
 
+    api("get_kasms")  # the key's first use is written; the next ones, within the minute, are not
     one, ten = listed_with_queries(1), listed_with_queries(10)
     assert (one[0], ten[0]) == (1, 11)
     assert one[1] == ten[1]  # not a profile query per session
