@@ -85,6 +85,7 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             allow_clipboard_down=policy.allow_clipboard_down,
             on_input=self._input_seen if self.idle_seconds else None,
             state=self.stream_state,
+            client_init_sent=True,  # upstream_open(client_init=True) sends the workspace its own
         )
         self.server_filter = None if policy.allow_clipboard_down else ServerMessageFilter(self.stream_state)
 
@@ -170,7 +171,7 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
         except (TimeoutError, SessionNotStarting) as error:
             await self._upstream_failed(session, error)
             return
-        self.upstream_opening = asyncio.create_task(upstream_open(session))
+        self.upstream_opening = asyncio.create_task(upstream_open(session, client_init=True))
         browser_reader = ByteReader(self._browser_bytes)
         try:
             await accept_client(browser_reader, self._send_to_browser)

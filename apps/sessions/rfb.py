@@ -83,16 +83,22 @@ async def authenticate_to_server(reader: ByteReader, send, password: str) -> Non
 
 
 async def accept_client(reader: ByteReader, send) -> None:
-    """Server side of the handshake with the browser: security type None, then SecurityResult OK."""
+    """Server side of the handshake with the browser: security type None, then SecurityResult OK.
+
+    The three are sent at once, as separate messages, without waiting for the client's version
+    and choice in between: with one security type and nothing to authenticate (the browser's
+    socket was authorised when it opened), the answers cannot change them, and a browser busy
+    loading the page reads them all at once instead of paying a round trip for each. The answers
+    are checked as they arrive; a wrong one ends the connection."""
     await send(RFB_VERSION)
+    await send(bytes([1, SECURITY_NONE]))
+    await send(struct.pack(">I", 0))
     version = await reader.read(12)
     if not version.startswith(b"RFB 003."):
         raise RfbError(f"the client did not answer with an RFB version ({version!r})")
-    await send(bytes([1, SECURITY_NONE]))
     (choice,) = await reader.read(1)
     if choice != SECURITY_NONE:
         raise RfbError(f"the client chose security type {choice}; only None (1) is offered")
-    await send(struct.pack(">I", 0))
 
 
 # Client-to-server message types (RFC 6143 and common extensions) and their fixed lengths.
@@ -145,12 +151,14 @@ class ClientMessageFilter:
     """The browser's side of an RFB stream after the security handshake, message by message.
 
     The first byte is ClientInit: it is always sent as "shared", so a client cannot disconnect the
-    others. Then, when anything is to be enforced (view-only, clipboard rules, idle tracking), every
-    message is parsed: a viewer's pass only if VIEWER_FORWARDED; the owner's ClientCutText is dropped
-    without `allow_clipboard_up`; SetEncodings keeps only SIZED_ENCODINGS without
-    `allow_clipboard_down`; input calls `on_input`. Messages pass and drop as their bytes arrive,
-    never buffered whole. A message type we cannot size, or a clipboard larger than
-    MAX_CLIENT_CUT_TEXT, ends the connection (RfbError) rather than pass unchecked.
+    others; or, with `client_init_sent` (the proxy sent the workspace a shared ClientInit of its
+    own as soon as it connected), it is dropped. Then, when anything is to be enforced (view-only,
+    clipboard rules, idle tracking), every message is parsed: a viewer's pass only if
+    VIEWER_FORWARDED; the owner's ClientCutText is dropped without `allow_clipboard_up`;
+    SetEncodings keeps only SIZED_ENCODINGS without `allow_clipboard_down`; input calls
+    `on_input`. Messages pass and drop as their bytes arrive, never buffered whole. A message type
+    we cannot size, or a clipboard larger than MAX_CLIENT_CUT_TEXT, ends the connection (RfbError)
+    rather than pass unchecked.
     """
 
     def __init__(
@@ -161,24 +169,26 @@ class ClientMessageFilter:
         allow_clipboard_down: bool = True,
         on_input=None,
         state: RfbStreamState | None = None,
+        client_init_sent: bool = False,
     ):
         self.view_only = view_only
+        self.client_init = b"" if client_init_sent else b"\x01"
         self.allow_clipboard_up = allow_clipboard_up and not view_only
         self.restrict_encodings = not allow_clipboard_down
         self.on_input = on_input
         self.state = state or RfbStreamState()
         self.parsing = view_only or not allow_clipboard_up or not allow_clipboard_down or on_input is not None
-        self._client_init_sent = False
+        self._client_init_seen = False
         self._buffer = bytearray()
         self._skipping = 0  # bytes of a dropped message still to come
         self._passing = 0  # bytes of a forwarded message still to come
 
     def feed(self, data: bytes) -> bytes:
-        if not self._client_init_sent:
+        if not self._client_init_seen:
             if not data:
                 return b""
-            self._client_init_sent = True
-            return b"\x01" + self.feed(data[1:])
+            self._client_init_seen = True
+            return self.client_init + self.feed(data[1:])
         if not self.parsing:
             return data
         self._buffer += data

@@ -13,10 +13,13 @@ from apps.sessions.rfb import ByteReader, authenticate_to_server
 from apps.sessions.workspace_tls import workspace_tls_context
 
 UPSTREAM_READY_SECONDS = 15
+SHARED_CLIENT_INIT = b"\x01"  # every client of a session shares its desktop
 
 
-async def upstream_open(session) -> tuple:
-    """Connect and authenticate to the workspace's VNC server; returns (socket, reader).
+async def upstream_open(session, *, client_init: bool = False) -> tuple:
+    """Connect and authenticate to the workspace's VNC server; returns (socket, reader). With
+    `client_init`, a shared ClientInit follows at once, so that the ServerInit is on its way
+    before the browser's own ClientInit reaches the proxy.
 
     Right after a launch the web server may answer while the VNC server behind it is still
     starting (the socket closes before the greeting): retry for a few seconds then.
@@ -28,6 +31,8 @@ async def upstream_open(session) -> tuple:
         reader = ByteReader(upstream.recv)
         try:
             await authenticate_to_server(reader, upstream.send, session.vnc_password)
+            if client_init:
+                await upstream.send(SHARED_CLIENT_INIT)
             return upstream, reader
         except websockets.ConnectionClosed:
             await upstream.close()

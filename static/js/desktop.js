@@ -21,7 +21,8 @@ export function connectDesktop(container, { path, viewOnly, followTab = true, on
 
   function open() {
     // Our own socket, handed to noVNC, so that the close code says why the proxy ended it.
-    const socket = new WebSocket(url, ["binary"]);
+    const early = takeEarlySocket(container);
+    const socket = early?.socket ?? new WebSocket(url, ["binary"]);
     let closeCode = 0;
     socket.addEventListener("close", (event) => {
       closeCode = event.code;
@@ -30,6 +31,9 @@ export function connectDesktop(container, { path, viewOnly, followTab = true, on
     rfb.viewOnly = viewOnly;
     rfb.scaleViewport = true;
     rfb.resizeSession = !viewOnly && followTab;
+    // noVNC has replaced the early socket's handler; it reads what arrived before, first (a
+    // microtask: no later message can be dispatched before it).
+    if (early) queueMicrotask(() => early.held.forEach((event) => socket.onmessage(event)));
     if (onClipboard) rfb.addEventListener("clipboard", (event) => onClipboard(event.detail.text));
     rfb.addEventListener("connect", () => {
       attempt = 0;
@@ -60,4 +64,13 @@ export function connectDesktop(container, { path, viewOnly, followTab = true, on
       rfb?.clipboardPasteFrom(text);
     },
   };
+}
+
+// The socket the session page opened before its modules loaded (templates/sessions/session.html),
+// once, while it can still connect; null otherwise.
+function takeEarlySocket(container) {
+  const early = container.earlySocket;
+  delete container.earlySocket;
+  const usable = [WebSocket.CONNECTING, WebSocket.OPEN];
+  return early && usable.includes(early.socket.readyState) ? early : null;
 }

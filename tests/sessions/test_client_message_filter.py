@@ -42,6 +42,12 @@ def test_the_owner_keeps_full_control_and_every_client_connects_shared():
     assert owner.feed(POINTER_EVENT + CUT_TEXT) == POINTER_EVENT + CUT_TEXT
 
 
+def test_the_browsers_client_init_is_dropped_when_the_proxy_sent_the_workspace_its_own():
+    owner = ClientMessageFilter(view_only=False, client_init_sent=True)
+    assert owner.feed(b"\x00" + KEY_EVENT) == KEY_EVENT
+    assert owner.feed(POINTER_EVENT) == POINTER_EVENT
+
+
 @pytest.mark.parametrize("message", [b"\x07abcdef", b"\xff\x01" + bytes(10), b"\x01" + bytes(8)])
 def test_a_viewer_message_that_cannot_be_sized_ends_the_connection(message):
     viewer = ClientMessageFilter(view_only=True)

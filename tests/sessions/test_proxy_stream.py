@@ -17,7 +17,7 @@ from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from apps.sessions.services import session_mark_failed, session_mark_running
 from tests.servers import free_port, running_daphne
-from tests.sessions.rfb_client import handshake_as_browser
+from tests.sessions.rfb_client import Stream, handshake_as_browser
 from tests.sessions.rfb_server import accept_as_workspace
 from tests.sessions.stub_sessions import stub_session
 
@@ -101,6 +101,23 @@ def test_the_browser_is_greeted_while_the_workspace_is_still_connecting(alice, d
         workspace_greets.set()
         websocket.send(b"through")
         assert stream.read(7) == b"through"
+
+
+def test_the_handshake_runs_ahead_of_the_browsers_answers(alice, daphne_env):
+    """The proxy sends its whole side of the handshake at once, and the workspace a ClientInit of
+    its own: a browser busy loading the page pays no round trip for either."""
+    port = free_port()
+    start_workspace(port, stream=CHUNK, sent=[0])
+    session, token = stub_session(alice, port=port)
+    with desktop_socket(session, token, daphne_env) as (websocket, _):
+        stream = Stream(websocket)
+        assert stream.read(18) == b"RFB 003.008\n" + b"\x01\x01" + bytes(4)  # before the browser says a word
+        websocket.send(b"RFB 003.008\n")
+        websocket.send(b"\x01")  # security None
+        assert stream.read(CHUNK) == bytes(CHUNK)  # the workspace's first bytes, before the browser's ClientInit
+        websocket.send(b"\x01")  # the browser's ClientInit: the workspace had the proxy's, this one is dropped
+        websocket.send(b"echo")
+        assert stream.read(4) == b"echo"
 
 
 def test_a_socket_waiting_for_a_session_that_fails_is_closed(alice, daphne_env):
