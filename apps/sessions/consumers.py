@@ -114,7 +114,10 @@ class SessionVncProxyConsumer(AsyncWebsocketConsumer):
             )
             return access, user_policy(access.session.owner) if with_policy and access else None
 
-        return await database_sync_to_async(check)()
+        # Off the one thread that Django's views and other sockets share: a desktop opening while its
+        # page loads does not queue behind that page's other requests. Only reads, and channels
+        # closes the thread's connection after the call.
+        return await database_sync_to_async(check, thread_sensitive=False)()
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         await self.from_browser.put(bytes_data if bytes_data is not None else text_data.encode())

@@ -8,6 +8,7 @@ const desktop = document.getElementById("session-desktop");
 const csrf = document.querySelector("[name=csrfmiddlewaretoken]").value;
 const FINAL = ["error", "deleted", "deleting"];
 const RESUMABLE = ["paused", "stopped"];
+const SETTLED = ["running", ...RESUMABLE, ...FINAL];
 let connection = null; // the desktop's, while it shows
 const clipboardText = document.getElementById("clipboard-text");
 
@@ -66,17 +67,18 @@ async function poll() {
     state = null; // a network blip: ask again shortly
   }
   if (state) show(state.status, state.message);
-  const settled = ["running", ...RESUMABLE, ...FINAL];
-  if (!state || !settled.includes(state.status)) setTimeout(poll, 1000);
+  if (!state || !SETTLED.includes(state.status)) setTimeout(poll, 1000);
 }
 
 onLiveUpdate("session.", (message) => {
   if (message.payload.kasm_id === kasmId) show(message.payload.status, message.payload.message);
 });
 // The page was rendered with the session's status: a running desktop connects at once, without
-// waiting for the first status answer (a round trip more before the first frame).
+// waiting for the first status answer (a round trip more before the first frame). A settled
+// status is asked again only once the desktop is up: its changes come by the live socket, and
+// this first poll covers one made before that socket connected.
 show(root.dataset.status, document.getElementById("session-message").textContent);
-poll();
+setTimeout(poll, SETTLED.includes(root.dataset.status) ? 2000 : 0);
 
 // The side panel: open or closed as the user left it last; the desktop takes the room it leaves.
 const panelToggle = document.getElementById("panel-toggle");
@@ -109,7 +111,15 @@ async function keepalive() {
 }
 document.getElementById("session-extend").addEventListener("click", () => keepalive().catch(() => {}));
 
-initFiles(document.getElementById("files-panel"), csrf);
+// The files are listed once the desktop has connected, or after 2 s (one that does not connect).
+const desktopConnected = new Promise((resolve) => {
+  new MutationObserver(() => desktop.dataset.connected === "true" && resolve()).observe(desktop, {
+    attributes: true,
+    attributeFilter: ["data-connected"],
+  });
+  setTimeout(resolve, 2000);
+});
+initFiles(document.getElementById("files-panel"), csrf, { ready: desktopConnected });
 
 // Keep the session alive while this tab is open.
 setInterval(() => {
