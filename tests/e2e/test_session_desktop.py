@@ -17,6 +17,14 @@ from tests.personas import ALICE, PASSWORDS
 from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
+COUNT_DESKTOP_SOCKETS = """window.desktopSocketsOpened = 0;
+const NativeWebSocket = WebSocket;
+window.WebSocket = function (url, protocols) {
+  if (String(url).endsWith("/vnc/websockify")) window.desktopSocketsOpened++;
+  return new NativeWebSocket(url, protocols);
+};
+window.WebSocket.prototype = NativeWebSocket.prototype;
+for (const state of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"]) window.WebSocket[state] = NativeWebSocket[state];"""
 
 
 def test_user_launches_the_desktop_sees_it_drawn_and_deletes_it(page, platform, alice, desktop_image, tmp_path):
@@ -35,6 +43,13 @@ def test_user_launches_the_desktop_sees_it_drawn_and_deletes_it(page, platform, 
     assert page.locator("iframe").count() == 0  # drawn by our noVNC, no page of the container embedded
     wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=60, what="the desktop drawn")
     page.screenshot(path=str(tmp_path / "desktop.png"))
+
+    # Rendered running, the page opens the desktop's socket before its modules load, and noVNC
+    # takes that one, with the greeting it held, instead of opening its own.
+    page.add_init_script(COUNT_DESKTOP_SOCKETS)
+    page.reload()
+    wait_for(lambda: page.evaluate(COUNT_DRAWN_PIXELS) > 10_000, timeout=60, what="the desktop drawn again")
+    assert page.evaluate("window.desktopSocketsOpened") == 1
 
     session = Session.objects.get()
     assert session.status == SessionStatus.RUNNING
