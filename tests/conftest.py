@@ -59,6 +59,7 @@ ENGINE_INDEPENDENT = (
     "tests/sessions/test_profiles_on_engine.py",
     "tests/sessions/test_proxy_stream.py",
     "tests/sessions/test_staging_concurrency.py",  # Postgres only: parallel requests
+    "tests/sessions/test_staging_on_engine.py",
     "tests/sessions/test_view_only_proxy.py",
 )
 

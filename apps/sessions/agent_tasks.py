@@ -19,7 +19,7 @@ from apps.agents.runtime.docker import (
 )
 from apps.common.queues import task_enqueue
 from apps.sessions import container_files
-from apps.sessions.launcher import session_container_start
+from apps.sessions.launcher import session_container_start, vnc_secret_install
 from apps.sessions.mounts import profile_remove
 
 logger = logging.getLogger(__name__)
@@ -33,9 +33,15 @@ def session_launch_task(spec: dict) -> None:
     if time.time() > spec.get("not_after", float("inf")):
         logger.warning("Launch of session %s came after its deadline; not started", spec["session_id"])
         return
+    # A staged session runs its "assign" hook when a user claims it (sessions.assign), not now.
+    on_start = ("go",) if spec.get("staged") else HOOKS_ON_START
     try:
         outcome = session_container_start(docker_url=settings.DOCKER_URL, spec=spec)
-        for hook in ("first_launch", *HOOKS_ON_START) if outcome.created else HOOKS_ON_START:
+        if not outcome.created:
+            # Started again, the entrypoint wrote back the password the container was created with;
+            # a claimed staged session's was rotated since.
+            vnc_secret_install(settings.DOCKER_URL, outcome.container_id, spec["environment"]["VNC_PW"])
+        for hook in ("first_launch", *on_start) if outcome.created else on_start:
             _run_hook(outcome.container_id, spec, hook)
     except DockerError as error:
         task_enqueue("sessions.launch_failed", agent_identity(), spec["session_id"], str(error))
@@ -58,6 +64,23 @@ def _run_hook(container_id: str, spec: dict, hook: str) -> None:
     )
     if exit_code != 0:
         raise DockerError(f"exec_config hook '{hook}' exited with {exit_code}: {output[-500:]}", retryable=False)
+
+
+@shared_task(name="sessions.assign", time_limit=120, acks_late=True, ignore_result=True)
+def session_assign_task(spec: dict) -> None:
+    """A user claimed this staged session: its new VNC secret goes into the container (when the
+    image can take one while it runs), then the image's "assign" hook runs; report to the manager."""
+    container = container_find(settings.DOCKER_URL, label=SESSION_LABEL, value=spec["session_id"])
+    if container is None:
+        task_enqueue("sessions.launch_failed", agent_identity(), spec["session_id"], "The container is gone.")
+        return
+    try:
+        rotated = vnc_secret_install(settings.DOCKER_URL, container.id, spec["vnc_password"])
+        _run_hook(container.id, spec, "assign")
+    except DockerError as error:
+        task_enqueue("sessions.launch_failed", agent_identity(), spec["session_id"], str(error))
+        return
+    task_enqueue("sessions.assigned", agent_identity(), spec["session_id"], rotated)
 
 
 @shared_task(name="sessions.destroy", time_limit=120, acks_late=True, ignore_result=True)

@@ -24,6 +24,7 @@ from apps.agents.labels import (
 from apps.agents.runtime.docker import (
     ContainerNameInUse,
     DockerError,
+    container_exec_feeding,
     container_find,
     container_published_port,
     container_remove,
@@ -38,6 +39,10 @@ from apps.sessions.mounts import profile_remove, session_mounts
 from apps.sessions.workspace_tls import workspace_tls_context
 
 WORKSPACE_PORT = 6901
+# What a workspace image provides to change its VNC password while it runs (the new one on
+# standard input); workspaces/desktop has it. A shell's "command not found" means it has none.
+VNC_PASSWORD_COMMAND = "vnc-password-set"  # noqa: S105  (a command name)
+COMMAND_NOT_FOUND = (126, 127)
 SAFE_DEFAULTS = {
     "privileged": False,
     "security_opt": ["no-new-privileges"],
@@ -86,15 +91,22 @@ def container_options(spec: dict) -> dict:
 def session_container_start(*, docker_url: str, spec: dict) -> LaunchOutcome:
     """Start the session's container unless it exists; wait until the workspace answers on 6901.
 
-    The container's name is the session's, so creating it is the check: only a redelivered launch
-    or a resume finds the name taken, and then looks the container up. A profile asked to be reset
-    is deleted first, unless the container exists (then it was reset already, by the first delivery)."""
+    The container's name is the session's, so creating a session's first container is the check:
+    only a redelivered launch finds the name taken, and then looks the container up. A session
+    that ran before (`container_id`: a resume, a restart) is looked up by its label first, since
+    its name may be another owner's (a claimed staged session's container was named for the
+    staging user). A profile asked to be reset is deleted first, unless the container exists (then
+    it was reset already, by the first delivery)."""
     profile = spec.get("profile")
     reset = profile and profile.get("reset")
     if reset and container_find(docker_url, label=SESSION_LABEL, value=spec["session_id"]) is None:
         profile_remove(docker_url, kind=profile["kind"], source=profile["source"])
+    ran_before = spec.get("container_id") and container_find(docker_url, label=SESSION_LABEL, value=spec["session_id"])
     try:
-        container_id, created = _create(docker_url, spec), True
+        if ran_before:
+            container_id, created = _started(docker_url, ran_before), False
+        else:
+            container_id, created = _create(docker_url, spec), True
     except ContainerNameInUse:
         container_id, created = _existing_started(docker_url, spec), False
     try:
@@ -116,6 +128,11 @@ def _existing_started(docker_url: str, spec: dict) -> str:
             f"a container named {container_name(spec)} exists but is not this session's; remove it",
             retryable=False,
         )
+    return _started(docker_url, existing)
+
+
+def _started(docker_url: str, existing) -> str:
+    """The session's container, unpaused or started again if it is not running."""
     if existing.status == "paused":
         container_unpause(docker_url, existing.id)  # a resumed paused session: its processes go on
     elif existing.status != "running":
@@ -176,3 +193,16 @@ def _http_answers(url: str, tls: bool) -> None:
         urllib.request.urlopen(url, timeout=2, context=context).close()  # noqa: S310
     except urllib.error.HTTPError:
         return  # it answered (401 from a KasmVNC image without credentials, for one)
+
+
+def vnc_secret_install(docker_url: str, container_id: str, secret: str) -> bool:
+    """Make `secret` the container's VNC password (VNC_PASSWORD_COMMAND, as the container's user);
+    False when the image cannot change it while it runs. Raises DockerError when it tried and failed."""
+    exit_code, output = container_exec_feeding(
+        docker_url, container_id, cmd=[VNC_PASSWORD_COMMAND], user="", chunks=[secret.encode() + b"\n"]
+    )
+    if exit_code in COMMAND_NOT_FOUND or "executable file not found" in output:
+        return False
+    if exit_code != 0:
+        raise DockerError(f"{VNC_PASSWORD_COMMAND} exited with {exit_code}: {output[-500:]}", retryable=False)
+    return True

@@ -26,6 +26,9 @@ class Session(BaseModel):
     )
     # Server-side only: the proxy authenticates to the container with it; it never reaches a browser.
     vnc_password = models.CharField(max_length=64, blank=True)
+    vnc_password_next = models.CharField(
+        max_length=64, blank=True, help_text="A claimed staged session's new secret, until its agent installs it."
+    )
     session_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     share_id = models.CharField(max_length=32, null=True, blank=True, unique=True)
     kasm_url = models.CharField(max_length=2000, blank=True, help_text="URL the workspace opens at start.")

@@ -21,6 +21,10 @@ class RfbError(Exception):
     """The other side broke the handshake; the message says how."""
 
 
+class VncPasswordRefused(RfbError):
+    """The workspace's VNC server refused the password."""
+
+
 class ByteReader:
     """Exact reads over a stream of WebSocket messages that split bytes anywhere."""
 
@@ -79,7 +83,7 @@ async def authenticate_to_server(reader: ByteReader, send, password: str) -> Non
         raise RfbError(f"the workspace offers no supported security type ({sorted(offered)})")
     (result,) = struct.unpack(">I", await reader.read(4))
     if result != 0:
-        raise RfbError("the workspace refused the session's VNC password")
+        raise VncPasswordRefused("the workspace refused the session's VNC password")
 
 
 async def accept_client(reader: ByteReader, send) -> None:

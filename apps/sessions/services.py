@@ -185,6 +185,7 @@ def session_launch_spec(session: Session, *, profile_reset: bool = False) -> dic
     start_timeout = runtime_setting("SESSION_START_TIMEOUT_SECONDS")
     return {
         "session_id": session.hex_id,
+        "container_id": session.container_id,  # set once it ran: a resume finds its container by label
         "username": session.owner.get_username(),
         "image_id": image.hex_id,
         "agent": session.agent.hostname,
@@ -198,6 +199,7 @@ def session_launch_spec(session: Session, *, profile_reset: bool = False) -> dic
         "run_config": image.run_config or {},
         "network": image.network,
         "exec_config": image.exec_config or {},
+        "staged": session.staged_pool_id is not None,  # its "assign" hook runs at the claim
         "profile": {"kind": profile.kind, "source": profile.source, "reset": profile_reset} if profile else None,
         "mounts": session_mapping_specs(user=session.owner, image=image),
         "tls": image.stream_protocol == StreamProtocol.KASMVNC,

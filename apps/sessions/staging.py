@@ -12,6 +12,12 @@ neither loses nor duplicates staged sessions.
 the same container). Only a request that asks nothing a running container cannot take is served
 this way: the same environment (language, time zone and extra variables are set at container
 start), no start URL, no persistent profile and no volume mappings (they are mounts).
+
+A claim gives the session a new session token and a new VNC secret. The agent installs the
+secret in the container and runs the image's "assign" hook (`sessions.assign`); until it reports
+(`staged_session_assigned`), the proxy still reaches the container with the secret it was staged
+with, and tries the new one when that is refused. An image without VNC_PASSWORD_COMMAND keeps the
+secret it was staged with.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from apps.accounts.models import Profile
@@ -32,6 +38,7 @@ from apps.common.runtime_settings import runtime_setting
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.container_environment import container_environment
+from apps.sessions.launcher import VNC_PASSWORD_COMMAND
 from apps.sessions.models import Session, StagingPool
 from apps.sessions.profiles import session_mapping_specs
 from apps.sessions.scheduler import NoCapacity, session_place
@@ -117,15 +124,35 @@ def staged_session_claim(
     if not candidates or session_mapping_specs(user=user, image=image, group_policies=group_policies):
         return None
     claim = {"owner": user, "staged_pool": None, "session_token_hash": token_hash, "expires_at": expires_at}
-    claim["keepalive_at"] = timezone.now()
+    claim |= {"keepalive_at": timezone.now(), "vnc_password_next": generate_secret(18)}
     for session in candidates:
         claimed = Session.objects.filter(pk=session.pk, staged_pool__isnull=False, status=SessionStatus.RUNNING)
         if claimed.update(**claim):
             for field, value in claim.items():
                 setattr(session, field, value)
             session.image = image
+            assign = {"session_id": session.hex_id, "vnc_password": session.vnc_password_next}
+            assign |= {"exec_config": image.exec_config or {}, "environment": {"KASM_URL": ""}}
+            task_enqueue("sessions.assign", assign, queue=agent_queue_name(session.agent.hostname))
             return session
     return None
+
+
+def staged_session_assigned(*, session: Session, rotated: bool) -> None:
+    """The agent installed a claimed session's new VNC secret (`rotated`) and ran its "assign" hook;
+    the proxy uses the new secret from now on. Not `rotated`: the image cannot change it while it
+    runs, and the secret it was staged with stays."""
+    pending = Session.objects.filter(pk=session.pk).exclude(vnc_password_next="")
+    if rotated:
+        pending.update(vnc_password=F("vnc_password_next"), vnc_password_next="")
+        return
+    if pending.update(vnc_password_next=""):
+        logger.warning(
+            "Workspace %s has no %s: its claimed session %s keeps the VNC secret it was staged with",
+            session.image.docker_image,
+            VNC_PASSWORD_COMMAND,
+            session.hex_id,
+        )
 
 
 def staging_pools_with_counts():

@@ -20,7 +20,7 @@ from apps.sessions.services import (
     sessions_expire,
     sessions_stalled_fail,
 )
-from apps.sessions.staging import staging_fill
+from apps.sessions.staging import staged_session_assigned, staging_fill
 
 logger = logging.getLogger(__name__)
 # An agent's report is applied once however often it runs, so a database error is retried, not dropped.
@@ -75,6 +75,13 @@ def session_launched_task(identity: dict, session_id: str, container_id: str, ho
     session = _session_from_agent(identity, session_id)
     if session is not None:
         session_mark_running(session=session, container_id=container_id, host_port=host_port)
+
+
+@shared_task(name="sessions.assigned", **REPORT_TASK)
+def session_assigned_task(identity: dict, session_id: str, rotated: bool) -> None:
+    session = _session_from_agent(identity, session_id)
+    if session is not None:
+        staged_session_assigned(session=session, rotated=rotated is True)
 
 
 @shared_task(name="sessions.launch_failed", **REPORT_TASK)

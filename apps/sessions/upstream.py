@@ -9,7 +9,7 @@ import websockets
 
 from apps.images.choices import StreamProtocol
 from apps.sessions.proxy import kasmvnc_authorization
-from apps.sessions.rfb import ByteReader, authenticate_to_server
+from apps.sessions.rfb import ByteReader, VncPasswordRefused, authenticate_to_server
 from apps.sessions.workspace_tls import workspace_tls_context
 
 UPSTREAM_READY_SECONDS = 15
@@ -22,18 +22,26 @@ async def upstream_open(session, *, client_init: bool = False) -> tuple:
     before the browser's own ClientInit reaches the proxy.
 
     Right after a launch the web server may answer while the VNC server behind it is still
-    starting (the socket closes before the greeting): retry for a few seconds then.
+    starting (the socket closes before the greeting): retry for a few seconds then. A claimed
+    staged session whose new secret its agent is installing (`vnc_password_next`) is tried with
+    that one when the workspace refuses the current one.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + UPSTREAM_READY_SECONDS
+    passwords = [session.vnc_password] + ([session.vnc_password_next] if session.vnc_password_next else [])
     while True:
         upstream = await _upstream_connect(session)
         reader = ByteReader(upstream.recv)
         try:
-            await authenticate_to_server(reader, upstream.send, session.vnc_password)
+            await authenticate_to_server(reader, upstream.send, passwords[0])
             if client_init:
                 await upstream.send(SHARED_CLIENT_INIT)
             return upstream, reader
+        except VncPasswordRefused:
+            await upstream.close()
+            if len(passwords) == 1:
+                raise
+            passwords.pop(0)
         except websockets.ConnectionClosed:
             await upstream.close()
             if loop.time() > deadline:

@@ -14,9 +14,10 @@ from apps.agents.services import agent_checkin, manager_token_rotate
 from apps.common.errors import ApplicationError
 from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
+from apps.sessions.models import Session
 from apps.sessions.scheduler import NoCapacity, session_place
 from apps.sessions.services import session_request
-from apps.sessions.tasks import session_launch_failed_task, session_launched_task
+from apps.sessions.tasks import session_assigned_task, session_launch_failed_task, session_launched_task
 from tests.agents.factories import CREDENTIAL, host_report
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +92,17 @@ def test_a_session_report_counts_only_from_the_agent_it_was_placed_on(token, set
     session_launched_task({"agent": "host-a", "credential": CREDENTIAL}, session.hex_id, "c" * 64, 40001)
     session.refresh_from_db()
     assert (session.status, session.host_port) == (SessionStatus.RUNNING, 40001)
+
+
+def test_a_new_vnc_secret_is_taken_only_from_the_agent_the_session_runs_on(token, settings, alice, image):
+    settings.AGENT_AUTO_APPROVE = True
+    agent_checkin(token=token, credential=CREDENTIAL, report=host_report("host-a", cores=8))
+    session = session_request(user=alice, image=image).session
+    Session.objects.filter(pk=session.pk).update(vnc_password_next="claimed-secret")
+    session_assigned_task({"agent": "host-a", "credential": "x" * 43}, session.hex_id, True)
+    assert Session.objects.get(pk=session.pk).vnc_password == session.vnc_password
+    session_assigned_task({"agent": "host-a", "credential": CREDENTIAL}, session.hex_id, True)
+    assert Session.objects.get(pk=session.pk).vnc_password == "claimed-secret"
 
 
 def test_an_agent_makes_its_credential_once_readable_by_its_user_only(tmp_path):

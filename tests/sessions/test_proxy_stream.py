@@ -4,6 +4,7 @@ starting as soon as it runs, and a browser that stops reading holds the workspac
 import asyncio
 import contextlib
 import socket
+import struct
 import threading
 import time
 from contextlib import contextmanager
@@ -15,8 +16,10 @@ from websockets.sync.client import connect
 
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
+from apps.sessions.rfb import vnc_auth_response
 from apps.sessions.services import session_mark_failed, session_mark_running
 from tests.servers import free_port, running_daphne
+from tests.sessions.kasmvnc_stub import CHALLENGE
 from tests.sessions.rfb_client import Stream, handshake_as_browser
 from tests.sessions.rfb_server import accept_as_workspace
 from tests.sessions.stub_sessions import stub_session
@@ -118,6 +121,43 @@ def test_the_handshake_runs_ahead_of_the_browsers_answers(alice, daphne_env):
         websocket.send(b"\x01")  # the browser's ClientInit: the workspace had the proxy's, this one is dropped
         websocket.send(b"echo")
         assert stream.read(4) == b"echo"
+
+
+def start_vnc_auth_workspace(port: int, password: str) -> None:
+    """An RFB server with VNC authentication that accepts only `password`, then echoes."""
+
+    async def workspace(websocket) -> None:
+        await websocket.send(b"RFB 003.008\n")
+        await websocket.recv()
+        await websocket.send(b"\x01\x02")  # VNC authentication
+        await websocket.recv()
+        await websocket.send(CHALLENGE)
+        accepted = await websocket.recv() == vnc_auth_response(password, CHALLENGE)
+        await websocket.send(struct.pack(">I", 0 if accepted else 1))
+        if accepted:
+            await websocket.recv()  # ClientInit
+            async for message in websocket:
+                await websocket.send(message)
+
+    async def main() -> None:
+        async with serve(workspace, "127.0.0.1", port, max_size=None, compression=None):
+            await asyncio.Future()
+
+    threading.Thread(target=lambda: asyncio.run(main()), daemon=True).start()
+    time.sleep(0.3)
+
+
+def test_a_claimed_staged_session_is_reached_with_its_new_secret_before_its_agent_reports(alice, daphne_env):
+    """The agent has installed the new secret in the container, and its report is still on the way."""
+    port = free_port()
+    start_vnc_auth_workspace(port, "claimed-secret")
+    session, token = stub_session(alice, port=port, vnc_password="staged-secret")
+    Session.objects.filter(pk=session.pk).update(vnc_password_next="claimed-secret")
+    with desktop_socket(session, token, daphne_env) as (websocket, _):
+        stream = handshake_as_browser(websocket)
+        websocket.send(b"\x01")  # ClientInit
+        websocket.send(b"through")
+        assert stream.read(7) == b"through"
 
 
 def test_a_socket_waiting_for_a_session_that_fails_is_closed(alice, daphne_env):

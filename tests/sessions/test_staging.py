@@ -18,7 +18,7 @@ from apps.images.models import Image
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session, StagingPool
 from apps.sessions.services import session_mark_running, session_request, sessions_expire
-from apps.sessions.staging import FILL_LOCK, staging_fill
+from apps.sessions.staging import FILL_LOCK, staged_session_assigned, staging_fill
 from tests.agents.factories import agent
 from tests.policies import all_users_policy
 
@@ -82,6 +82,43 @@ def test_a_request_claims_a_ready_session_at_once_and_the_pool_refills(pool, ali
     assert launches(sent) == []  # nothing to start: it runs already
     assert len(staged(pool)) == 1
     assert staging_fill() == {"Desktop": 1}
+
+
+def test_a_claim_rotates_the_vnc_secret_and_the_agent_installs_it_and_runs_the_assign_hook(pool, alice, sent):
+    agent(cores=8, memory=8 * GIB)
+    pool.image.exec_config = {"assign": {"cmd": "echo assigned"}, "go": {"cmd": "echo go"}}
+    pool.image.save()
+    staging_fill()
+    assert {args[0]["staged"] for name, args, _queue in sent if name == "sessions.launch"} == {True}
+    first, _second = ready(pool)
+    sent.clear()
+
+    session = session_request(user=alice, image=pool.image).session
+    stored = Session.objects.get(pk=session.pk)
+    assert stored.vnc_password == first.vnc_password  # the container has only that one yet
+    assert stored.vnc_password_next and stored.vnc_password_next != first.vnc_password
+    [(_name, [spec], queue)] = [task for task in sent if task[0] == "sessions.assign"]
+    assert queue == "agent.agent-1" and spec["session_id"] == session.hex_id
+    assert spec["vnc_password"] == stored.vnc_password_next and spec["exec_config"]["assign"]["cmd"] == "echo assigned"
+
+    staged_session_assigned(session=stored, rotated=True)  # the agent's report
+    assert Session.objects.filter(pk=session.pk).values_list("vnc_password", "vnc_password_next").get() == (
+        spec["vnc_password"],
+        "",
+    )
+
+
+def test_an_image_that_cannot_change_its_vnc_secret_keeps_the_staged_one(pool, alice, sent, caplog):
+    agent(cores=8, memory=8 * GIB)
+    staging_fill()
+    first, _second = ready(pool)
+    session = session_request(user=alice, image=pool.image).session
+    staged_session_assigned(session=Session.objects.get(pk=session.pk), rotated=False)
+    assert Session.objects.filter(pk=session.pk).values_list("vnc_password", "vnc_password_next").get() == (
+        first.vnc_password,
+        "",
+    )
+    assert "keeps the VNC secret it was staged with" in caplog.text
 
 
 @pytest.mark.parametrize(

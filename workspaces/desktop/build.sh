@@ -19,6 +19,7 @@ debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror"
 rm -f "$rootfs.log"
 
 install -m 0755 "$here/entrypoint.sh" "$rootfs/usr/local/bin/kasm-entrypoint"
+install -m 0755 "$here/vnc-password-set" "$rootfs/usr/local/bin/vnc-password-set"
 chroot "$rootfs" useradd --create-home --uid 1000 --shell /bin/bash kasm-user
 install -d -m 1777 "$rootfs/tmp/.X11-unix"
 # Package caches and lists only make the image bigger.
