@@ -270,5 +270,7 @@ def sent(monkeypatch):
     from celery import current_app
 
     tasks = []
-    monkeypatch.setattr(current_app, "send_task", lambda name, args, queue: tasks.append((name, args, queue)))
+    monkeypatch.setattr(
+        current_app, "send_task", lambda name, args, queue, **_options: tasks.append((name, args, queue))
+    )
     return tasks

@@ -21,10 +21,11 @@ def agent_queue_name(agent_name: str) -> str:
     return f"agent.{agent_name}"
 
 
-def task_enqueue(task_name: str, *args, queue: str = MANAGER_QUEUE) -> None:
+def task_enqueue(task_name: str, *args, queue: str = MANAGER_QUEUE, countdown: float = 0) -> None:
     """Send `task_name(*args)` to `queue` once the current transaction commits, or at once outside
-    one (an agent worker, which has no database, never waits on one)."""
-    send = partial(current_app.send_task, task_name, args=list(args), queue=queue)
+    one (an agent worker, which has no database, never waits on one); run `countdown` seconds later."""
+    options = {"countdown": countdown} if countdown else {}
+    send = partial(current_app.send_task, task_name, args=list(args), queue=queue, **options)
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(send)
     else:

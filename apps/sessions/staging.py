@@ -46,6 +46,9 @@ from apps.sessions.scheduler import NoCapacity, session_place
 logger = logging.getLogger(__name__)
 FILL_LOCK = "sessions:staging-fill"
 CLAIM_CANDIDATES = 5
+# The agent installs a claimed session's new VNC secret this long after the claim, once the user's
+# desktop has connected: it is a command run in the container, and it competed with the first frame.
+ASSIGN_DELAY_SECONDS = 1
 
 
 def staging_fill() -> dict[str, int]:
@@ -133,7 +136,8 @@ def staged_session_claim(
             session.image = image
             assign = {"session_id": session.hex_id, "vnc_password": session.vnc_password_next}
             assign |= {"exec_config": image.exec_config or {}, "environment": {"KASM_URL": ""}}
-            task_enqueue("sessions.assign", assign, queue=agent_queue_name(session.agent.hostname))
+            queue = agent_queue_name(session.agent.hostname)
+            task_enqueue("sessions.assign", assign, queue=queue, countdown=ASSIGN_DELAY_SECONDS)
             return session
     return None
 
