@@ -9,9 +9,7 @@ function formatSize(bytes) {
   return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
 }
 
-// The home is first listed once `ready` settles (the session page: once its desktop is drawn, so
-// that the listing, a command in the container, does not compete with the first frame).
-export function initFiles(panel, csrf, { ready = Promise.resolve() } = {}) {
+export function initFiles(panel, csrf) {
   const input = panel.querySelector("#upload-input");
   const dropZone = panel.querySelector("#drop-zone");
   const progress = panel.querySelector("#upload-progress");
@@ -118,11 +116,9 @@ export function initFiles(panel, csrf, { ready = Promise.resolve() } = {}) {
   }
 
   // Listed when the section first shows (the session runs), and again on each opening.
-  ready.then(() => {
-    const observer = new MutationObserver(() => {
-      if (!panel.hidden) browse(currentPath).catch(() => {});
-    });
-    observer.observe(panel, { attributes: true, attributeFilter: ["hidden"] });
+  const observer = new MutationObserver(() => {
     if (!panel.hidden) browse(currentPath).catch(() => {});
   });
+  observer.observe(panel, { attributes: true, attributeFilter: ["hidden"] });
+  if (!panel.hidden) browse(currentPath).catch(() => {});
 }

@@ -111,15 +111,7 @@ async function keepalive() {
 }
 document.getElementById("session-extend").addEventListener("click", () => keepalive().catch(() => {}));
 
-// The files are listed once the desktop has connected, or after 2 s (one that does not connect).
-const desktopConnected = new Promise((resolve) => {
-  new MutationObserver(() => desktop.dataset.connected === "true" && resolve()).observe(desktop, {
-    attributes: true,
-    attributeFilter: ["data-connected"],
-  });
-  setTimeout(resolve, 2000);
-});
-initFiles(document.getElementById("files-panel"), csrf, { ready: desktopConnected });
+initFiles(document.getElementById("files-panel"), csrf);
 
 // Keep the session alive while this tab is open.
 setInterval(() => {
