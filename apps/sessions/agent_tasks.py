@@ -70,17 +70,13 @@ def _run_hook(container_id: str, spec: dict, hook: str) -> None:
 def session_assign_task(spec: dict) -> None:
     """A user claimed this staged session: its new VNC secret goes into the container (when the
     image can take one while it runs), then the image's "assign" hook runs; report to the manager."""
-    container = container_find(settings.DOCKER_URL, label=SESSION_LABEL, value=spec["session_id"])
-    if container is None:
-        task_enqueue("sessions.launch_failed", agent_identity(), spec["session_id"], "The container is gone.")
-        return
-    try:
-        rotated = vnc_secret_install(settings.DOCKER_URL, container.id, spec["vnc_password"])
-        _run_hook(container.id, spec, "assign")
-    except DockerError as error:
-        task_enqueue("sessions.launch_failed", agent_identity(), spec["session_id"], str(error))
-        return
-    task_enqueue("sessions.assigned", agent_identity(), spec["session_id"], rotated)
+
+    def assign(docker_url: str, container_id: str) -> bool:
+        rotated = vnc_secret_install(docker_url, container_id, spec["vnc_password"])
+        _run_hook(container_id, spec, "assign")
+        return rotated
+
+    _container_then_report(spec["session_id"], assign, "sessions.assigned")
 
 
 @shared_task(name="sessions.destroy", time_limit=120, acks_late=True, ignore_result=True)
@@ -105,16 +101,19 @@ def session_stop_task(session_id: str) -> None:
 
 
 def _container_then_report(session_id: str, action, report: str) -> None:
+    """`action(docker_url, container_id)` on the session's container, then `report` to the manager,
+    with what the action returned when that is not None; a missing container, or a DockerError,
+    is reported as a failure instead."""
     container = container_find(settings.DOCKER_URL, label=SESSION_LABEL, value=session_id)
     if container is None:
         task_enqueue("sessions.launch_failed", agent_identity(), session_id, "The container is gone.")
         return
     try:
-        action(settings.DOCKER_URL, container.id)
+        outcome = action(settings.DOCKER_URL, container.id)
     except DockerError as error:
         task_enqueue("sessions.launch_failed", agent_identity(), session_id, str(error))
         return
-    task_enqueue(report, agent_identity(), session_id)
+    task_enqueue(report, agent_identity(), session_id, *(() if outcome is None else (outcome,)))
 
 
 @shared_task(name="sessions.profile_remove", time_limit=300, acks_late=True, ignore_result=True)

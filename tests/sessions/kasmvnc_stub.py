@@ -1,25 +1,19 @@
 """A stand-in for a KasmVNC workspace: HTTPS with a self-signed certificate, basic auth as
 kasm_user with the session's VNC_PW, and RFB with VNC authentication behind /websockify."""
 
-import asyncio
 import base64
 import datetime
 import os
 import ssl
-import struct
 import tempfile
-import threading
 from http import HTTPStatus
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from websockets.asyncio.server import serve
 
-from apps.sessions.rfb import vnc_auth_response
-
-CHALLENGE = bytes(range(16))
+from tests.sessions.rfb_server import accept_with_vnc_auth, serve_in_background
 
 
 def self_signed_context() -> ssl.SSLContext:
@@ -62,18 +56,8 @@ def start_kasmvnc_stub(port: int, password: str) -> None:
         return None
 
     async def rfb(websocket):
-        await websocket.send(b"RFB 003.008\n")
-        await websocket.recv()
-        await websocket.send(b"\x01\x02")  # VNC authentication only
-        await websocket.recv()
-        await websocket.send(CHALLENGE)
-        answer = await websocket.recv()
-        await websocket.send(struct.pack(">I", 0 if answer == vnc_auth_response(password, CHALLENGE) else 1))
+        await accept_with_vnc_auth(websocket, password)
         async for message in websocket:
             await websocket.send(message)
 
-    async def main():
-        async with serve(rfb, "127.0.0.1", port, ssl=self_signed_context(), process_request=check_request):
-            await asyncio.Future()
-
-    threading.Thread(target=lambda: asyncio.run(main()), daemon=True).start()
+    serve_in_background(rfb, port, ssl=self_signed_context(), process_request=check_request)

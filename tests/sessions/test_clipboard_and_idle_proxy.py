@@ -4,20 +4,17 @@ A stub workspace on loopback sends its ServerInit, a ServerCutText and a framebu
 records what reaches it from the browser.
 """
 
-import asyncio
 import struct
-import threading
 import time
 
 import pytest
-from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
 from apps.common.close_codes import CLOSE_IDLE
 from tests.policies import all_users_policy
 from tests.servers import free_port
 from tests.sessions.rfb_client import handshake_as_browser
-from tests.sessions.rfb_server import accept_as_workspace
+from tests.sessions.rfb_server import accept_as_workspace, serve_in_background
 from tests.sessions.stub_sessions import stub_session
 from tests.sessions.test_proxy_stream import daphne_env, desktop_socket  # noqa: F401  (fixture)
 
@@ -40,12 +37,7 @@ def start_workspace(port: int, received: list[bytes]) -> None:
         async for message in websocket:
             received.append(message)
 
-    async def main() -> None:
-        async with serve(workspace, "127.0.0.1", port, max_size=None, compression=None):
-            await asyncio.Future()
-
-    threading.Thread(target=lambda: asyncio.run(main()), daemon=True).start()
-    time.sleep(0.3)
+    serve_in_background(workspace, port, max_size=None, compression=None)
 
 
 def connect_as_owner(alice, daphne_env):  # noqa: F811

@@ -1,7 +1,5 @@
 """Images that speak KasmVNC (HTTPS + basic auth on 6901) are reached by the proxy with the secret."""
 
-import time
-
 import pytest
 import requests
 from websockets.exceptions import ConnectionClosed
@@ -25,7 +23,6 @@ def kasmvnc_session(alice):
     """A running session whose workspace is the KasmVNC stub, with the password it expects."""
     port, password = free_port(), generate_secret(18)
     start_kasmvnc_stub(port, password)
-    time.sleep(0.3)
     image = Image.objects.create(
         docker_image="kasmweb/desktop:1.16", friendly_name="KasmVNC", stream_protocol=StreamProtocol.KASMVNC
     )

@@ -4,24 +4,20 @@ starting as soon as it runs, and a browser that stops reading holds the workspac
 import asyncio
 import contextlib
 import socket
-import struct
 import threading
 import time
 from contextlib import contextmanager
 
 import pytest
-from websockets.asyncio.server import serve
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
-from apps.sessions.rfb import vnc_auth_response
 from apps.sessions.services import session_mark_failed, session_mark_running
 from tests.servers import free_port, running_daphne
-from tests.sessions.kasmvnc_stub import CHALLENGE
 from tests.sessions.rfb_client import Stream, handshake_as_browser
-from tests.sessions.rfb_server import accept_as_workspace
+from tests.sessions.rfb_server import accept_as_workspace, accept_with_vnc_auth, serve_in_background
 from tests.sessions.stub_sessions import stub_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,12 +49,7 @@ def start_workspace(
         async for message in websocket:
             await websocket.send(message)
 
-    async def main() -> None:
-        async with serve(workspace, "127.0.0.1", port, max_size=None, compression=None):
-            await asyncio.Future()
-
-    threading.Thread(target=lambda: asyncio.run(main()), daemon=True).start()
-    time.sleep(0.3)
+    serve_in_background(workspace, port, max_size=None, compression=None)
 
 
 @contextmanager
@@ -127,24 +118,12 @@ def start_vnc_auth_workspace(port: int, password: str) -> None:
     """An RFB server with VNC authentication that accepts only `password`, then echoes."""
 
     async def workspace(websocket) -> None:
-        await websocket.send(b"RFB 003.008\n")
-        await websocket.recv()
-        await websocket.send(b"\x01\x02")  # VNC authentication
-        await websocket.recv()
-        await websocket.send(CHALLENGE)
-        accepted = await websocket.recv() == vnc_auth_response(password, CHALLENGE)
-        await websocket.send(struct.pack(">I", 0 if accepted else 1))
-        if accepted:
+        if await accept_with_vnc_auth(websocket, password):
             await websocket.recv()  # ClientInit
             async for message in websocket:
                 await websocket.send(message)
 
-    async def main() -> None:
-        async with serve(workspace, "127.0.0.1", port, max_size=None, compression=None):
-            await asyncio.Future()
-
-    threading.Thread(target=lambda: asyncio.run(main()), daemon=True).start()
-    time.sleep(0.3)
+    serve_in_background(workspace, port, max_size=None, compression=None)
 
 
 def test_a_claimed_staged_session_is_reached_with_its_new_secret_before_its_agent_reports(alice, daphne_env):

@@ -4,19 +4,16 @@ has the asked width and the picture's colours; bad widths and stopped sessions a
 import asyncio
 import io
 import struct
-import threading
-import time
 
 import pytest
 from PIL import Image as PillowImage
-from websockets.asyncio.server import serve
 
 from apps.accounts.services import api_key_create
 from apps.sessions.api.public.formats import user_public_id
 from apps.sessions.choices import SessionStatus
 from apps.sessions.models import Session
 from tests.servers import free_port
-from tests.sessions.rfb_server import accept_as_workspace
+from tests.sessions.rfb_server import accept_as_workspace, serve_in_background
 from tests.sessions.stub_sessions import stub_session
 
 pytestmark = pytest.mark.django_db
@@ -43,12 +40,7 @@ def start_desktop(port: int, asked: list) -> None:
             await websocket.send(update[start : start + 1000])
         await asyncio.Future()
 
-    async def main() -> None:
-        async with serve(desktop, "127.0.0.1", port, max_size=None, compression=None):
-            await asyncio.Future()
-
-    threading.Thread(target=lambda: asyncio.run(main()), daemon=True).start()
-    time.sleep(0.3)
+    serve_in_background(desktop, port, max_size=None, compression=None)
 
 
 @pytest.fixture
